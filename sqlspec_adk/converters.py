@@ -1,0 +1,238 @@
+"""Pure conversions between ADK objects and stored values.
+
+- Events round-trip losslessly as the JSON of ``model_dump(mode="json",
+  exclude_none=True)``: bytes, function calls, actions and the exact float
+  timestamp survive.
+- State is split by prefix: ``app:`` and ``user:`` go to their own tables
+  (stored without the prefix), ``temp:`` never reaches storage, the rest is
+  session state.
+- State values must be plain JSON (dict with str keys, list, str, int, finite
+  float, bool, None); anything else is refused before a write.
+- The revision marker is the session row's revision counter as a string.
+- JSON text never holds a positive-exponent number (``1e+20``): it is written
+  positionally with a fraction (``100000000000000000000.0``), because JSONB
+  stores numbers as decimals and would hand ``1e+20`` back as an integer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from google.adk.events.event import Event
+from google.adk.sessions.state import State
+
+from sqlspec_adk.errors import InvalidStateError
+
+__all__ = [
+    "StateDelta",
+    "check_json_state",
+    "check_key_text",
+    "decode_event",
+    "decode_state",
+    "encode_event",
+    "encode_state",
+    "from_marker",
+    "merge_state",
+    "positional_floats",
+    "split_state",
+    "to_marker",
+]
+
+APP_PREFIX = State.APP_PREFIX
+USER_PREFIX = State.USER_PREFIX
+TEMP_PREFIX = State.TEMP_PREFIX
+
+
+@dataclass(slots=True)
+class StateDelta:
+    """A state mapping split by scope; app and user keys are unprefixed."""
+
+    session: dict[str, Any] = field(default_factory=dict)
+    app: dict[str, Any] = field(default_factory=dict)
+    user: dict[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.session or self.app or self.user)
+
+
+def split_state(state: Mapping[str, Any] | None) -> StateDelta:
+    """Split ``state`` by prefix, dropping ``temp:`` keys. Values are checked for JSON safety."""
+    delta = StateDelta()
+    if not state:
+        return delta
+    for key, value in state.items():
+        if not isinstance(key, str):
+            raise InvalidStateError(f"state key {key!r} must be a string, got {type(key).__name__}")
+        if key.startswith(TEMP_PREFIX):
+            continue
+        if not _is_utf8(key):
+            raise InvalidStateError(f"state key {key!r} contains a lone surrogate, which UTF-8 cannot store")
+        check_json_state(value, key)
+        if key.startswith(APP_PREFIX):
+            delta.app[key[len(APP_PREFIX) :]] = value
+        elif key.startswith(USER_PREFIX):
+            delta.user[key[len(USER_PREFIX) :]] = value
+        else:
+            delta.session[key] = value
+    return delta
+
+
+def merge_state(session: Mapping[str, Any], app: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
+    """The state a caller sees: session keys plus prefixed app and user keys."""
+    merged = dict(session)
+    for key, value in app.items():
+        merged[APP_PREFIX + key] = value
+    for key, value in user.items():
+        merged[USER_PREFIX + key] = value
+    return merged
+
+
+#: Deepest nesting of a state value. MariaDB's JSON functions (its JSON_VALID check) stop at 32 levels,
+#: and an event stores a delta value 3 levels down ({"actions": {"state_delta": {key: value}}}).
+MAX_STATE_DEPTH = 24
+
+
+def check_json_state(value: Any, path: str) -> None:
+    """Raise InvalidStateError unless ``value`` is plain JSON that round-trips exactly.
+
+    Tuples, sets, bytes, datetimes, NaN and infinities are refused: they would
+    come back as something else, or not at all.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if depth > MAX_STATE_DEPTH:
+            raise InvalidStateError(
+                f"state value at {where!r} is nested deeper than {MAX_STATE_DEPTH} levels, "
+                "the most every supported database stores"
+            )
+        if item is None or isinstance(item, (bool, int)):
+            continue
+        if isinstance(item, str):
+            if not _is_utf8(item):
+                raise InvalidStateError(f"state value at {where!r} contains a lone surrogate, which UTF-8 cannot store")
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                raise InvalidStateError(f"state value at {where!r} is {item!r}, which JSON cannot represent")
+            continue
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    raise InvalidStateError(
+                        f"state value at {where!r} has a non-string key {key!r}; JSON object keys must be strings"
+                    )
+                if not _is_utf8(key):
+                    raise InvalidStateError(f"state value at {where!r} has a key with a lone surrogate: {key!r}")
+                stack.append((child, f"{where}.{key}", depth + 1))
+            continue
+        if isinstance(item, list):
+            stack.extend((child, f"{where}[{index}]", depth + 1) for index, child in enumerate(item))
+            continue
+        raise InvalidStateError(
+            f"state value at {where!r} has type {type(item).__name__}, which cannot be stored as JSON; "
+            "store plain dict/list/str/int/float/bool/None values"
+        )
+
+
+def check_key_text(**values: object) -> None:
+    """Raise ValueError naming the field for text no supported database stores in a key or text column.
+
+    PostgreSQL text cannot hold NUL, and no driver sends a lone surrogate as
+    UTF-8; either would otherwise fail inside the transaction with a driver error.
+    Non-string values are left to the caller's own checks.
+    """
+    for name, value in values.items():
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:
+            raise ValueError(f"{name} must not contain NUL (\\x00) characters, got {value[:80]!r}")
+        if not _is_utf8(value):
+            raise ValueError(f"{name} contains a lone surrogate, which UTF-8 cannot store: {value[:80]!r}")
+
+
+def _is_utf8(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8, i.e. holds no lone surrogate (every database stores UTF-8)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# A JSON string (skipped as a whole) or a number with a positive exponent.
+_STRING_OR_BIG_EXPONENT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?[0-9]+(?:\.[0-9]+)?[eE]\+[0-9]+)')
+
+
+def _positional(match: re.Match[str]) -> str:
+    number = match.group(1)
+    if number is None:
+        return match.group(0)
+    # Decimal keeps exactly the digits of the shortest repr, so the text parses back to the same float.
+    return format(Decimal(number), "f") + ".0"
+
+
+def positional_floats(text: str) -> str:
+    """``text`` (JSON) with every positive-exponent number written positionally with a ``.0`` fraction.
+
+    A decimal store (JSONB) keeps ``100000000000000000000.0`` as written, so it reads back as
+    the float ``1e20``; ``1e+20`` would come back as an integer.
+    """
+    if "e+" not in text and "E+" not in text:
+        return text
+    return _STRING_OR_BIG_EXPONENT.sub(_positional, text)
+
+
+def encode_state(state: Mapping[str, Any]) -> str:
+    """JSON text for a state mapping already checked by :func:`check_json_state`."""
+    return positional_floats(json.dumps(state, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+
+
+def decode_state(value: Any) -> dict[str, Any]:
+    """A state mapping from a stored JSON value (text, bytes, or already decoded)."""
+    if value is None:
+        return {}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = bytes(value).decode("utf-8")
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, dict):
+        raise ValueError(f"stored state must be a JSON object, found {type(value).__name__}")
+    return value
+
+
+def encode_event(event: Event) -> str:
+    """Lossless JSON text of ``event``."""
+    return positional_floats(event.model_dump_json(exclude_none=True))
+
+
+def decode_event(value: Any) -> Event:
+    """The event stored by :func:`encode_event` (text, bytes, or decoded JSON)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return Event.model_validate_json(bytes(value))
+    if isinstance(value, str):
+        return Event.model_validate_json(value)
+    return Event.model_validate(value)
+
+
+def to_marker(revision: int) -> str:
+    """The ``Session._storage_update_marker`` for a stored revision."""
+    return str(revision)
+
+
+def from_marker(marker: str | None) -> int | None:
+    """The revision a marker names, or None for a marker this library did not write."""
+    if marker is None:
+        return None
+    try:
+        return int(marker)
+    except ValueError:
+        return None

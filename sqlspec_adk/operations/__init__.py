@@ -1,0 +1,1 @@
+"""Operator tasks over a configured database: running operations, retention (prune) and health checks (doctor)."""

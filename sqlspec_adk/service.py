@@ -1,0 +1,173 @@
+"""SQLSpecSessionService: ADK's BaseSessionService over a session store.
+
+Thin by design: it strips ids, validates input, converts between ADK objects
+and store records, and runs each call as one store operation (one
+transaction). Semantics are ADK's reference services', plus what they get
+wrong: the stale check happens inside the append transaction, newest-N events,
+and no lost app:/user: updates under concurrent writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Optional, Union
+
+from google.adk.events.event import Event
+from google.adk.platform import time as platform_time
+from google.adk.platform import uuid as platform_uuid
+from google.adk.sessions.base_session_service import BaseSessionService, GetSessionConfig, ListSessionsResponse
+from google.adk.sessions.session import Session
+from typing_extensions import override
+
+from sqlspec_adk.converters import decode_event, from_marker, merge_state, split_state, to_marker
+from sqlspec_adk.records import SessionPage, SessionSnapshot
+from sqlspec_adk.store import BaseAsyncADKStore, BaseSyncADKStore
+
+__all__ = ["OwnerId", "SQLSpecSessionService"]
+
+AnyStore = Union[BaseAsyncADKStore[Any], BaseSyncADKStore[Any]]
+#: A fixed owner id, or a callable ``(app_name, user_id) -> owner id``.
+OwnerId = Union[Any, Callable[[str, str], Any]]
+
+
+class SQLSpecSessionService(BaseSessionService):
+    """Persistent ADK sessions, events and state in a SQL database.
+
+    ``owner_id`` fills the configured ``owner_id_column`` of new sessions: a
+    value, or a callable ``(app_name, user_id) -> value``.
+    """
+
+    def __init__(self, store: AnyStore, *, owner_id: OwnerId = None) -> None:
+        self.store = store
+        self._owner_id = owner_id
+
+    def _owner_for(self, app_name: str, user_id: str) -> Any:
+        return self._owner_id(app_name, user_id) if callable(self._owner_id) else self._owner_id
+
+    @override
+    async def create_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        state: Optional[dict[str, Any]] = None,
+        session_id: Optional[str] = None,
+    ) -> Session:
+        session_id = (session_id.strip() if session_id else None) or platform_uuid.new_uuid()
+        op = self.store.op_create_session(
+            app_name=app_name,
+            user_id=user_id,
+            session_id=session_id,
+            state=state,
+            now=platform_time.get_time(),
+            owner_id=self._owner_for(app_name, user_id),
+        )
+        return _to_session(await self.store.arun(op, write=True))
+
+    @override
+    async def get_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        config: Optional[GetSessionConfig] = None,
+    ) -> Optional[Session]:
+        op = self.store.op_get_session(
+            app_name=app_name,
+            user_id=user_id,
+            session_id=session_id.strip(),
+            num_recent_events=config.num_recent_events if config else None,
+            after_timestamp=config.after_timestamp if config else None,
+        )
+        snapshot = await self.store.arun(op, write=False)
+        return _to_session(snapshot) if snapshot is not None else None
+
+    @override
+    async def list_sessions(self, *, app_name: str, user_id: Optional[str] = None) -> ListSessionsResponse:
+        """Every session of the app (or user): oldest-updated first, merged state, no events."""
+        page = await self.store.arun(self.store.op_list_sessions(app_name=app_name, user_id=user_id), write=False)
+        return ListSessionsResponse(sessions=_page_sessions(page))
+
+    async def list_sessions_page(
+        self, *, app_name: str, user_id: Optional[str] = None, page_size: int = 100, page_token: Optional[str] = None
+    ) -> tuple[ListSessionsResponse, Optional[str]]:
+        """One page of :meth:`list_sessions` and the token of the next page (None at the end)."""
+        op = self.store.op_list_sessions(app_name=app_name, user_id=user_id, limit=page_size, cursor=page_token)
+        page = await self.store.arun(op, write=False)
+        return ListSessionsResponse(sessions=_page_sessions(page)), page["next_cursor"]
+
+    @override
+    async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:
+        op = self.store.op_delete_session(app_name=app_name, user_id=user_id, session_id=session_id.strip())
+        await self.store.arun(op, write=True)
+
+    @override
+    async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
+        _, user_state = await self.store.arun(
+            self.store.op_get_scoped_state(app_name=app_name, user_id=user_id), write=False
+        )
+        return user_state
+
+    async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
+        """App-scoped state with unprefixed keys ({} when none)."""
+        app_state, _ = await self.store.arun(self.store.op_get_scoped_state(app_name=app_name, user_id=""), write=False)
+        return app_state
+
+    @override
+    async def append_event(self, session: Session, event: Event) -> Event:
+        if event.partial:
+            return event
+        # Refuse JSON-unsafe state before touching the session or the database.
+        split_state(event.actions.state_delta if event.actions else None)
+        self._apply_temp_state(session, event)
+        event = self._trim_temp_delta_state(event)
+        op = self.store.op_append_event(
+            app_name=session.app_name,
+            user_id=session.user_id,
+            session_id=session.id,
+            expected_revision=from_marker(session._storage_update_marker),
+            expected_update_time=session.last_update_time,
+            event=event,
+        )
+        revision = await self.store.arun(op, write=True)
+        session._storage_update_marker = to_marker(revision)
+        session.last_update_time = event.timestamp
+        return self._commit_event_to_session(session, event)
+
+    async def delete_events_before(self, *, before: float, app_name: Optional[str] = None) -> int:
+        """Retention: delete events older than ``before`` (epoch seconds); returns the count."""
+        return await self.store.arun(self.store.op_delete_events_before(before=before, app_name=app_name), write=True)
+
+    async def delete_idle_sessions(self, *, before: float, app_name: Optional[str] = None) -> int:
+        """Retention: delete sessions not updated since ``before``, with their events; returns the count."""
+        return await self.store.arun(self.store.op_delete_idle_sessions(before=before, app_name=app_name), write=True)
+
+
+def _to_session(snapshot: SessionSnapshot) -> Session:
+    record = snapshot["session"]
+    session = Session(
+        app_name=record["app_name"],
+        user_id=record["user_id"],
+        id=record["id"],
+        state=merge_state(record["state"], snapshot["app_state"], snapshot["user_state"]),
+        events=[decode_event(event["event_json"]) for event in snapshot["events"]],
+        last_update_time=record["update_time"],
+    )
+    session._storage_update_marker = to_marker(record["revision"])
+    return session
+
+
+def _page_sessions(page: SessionPage) -> list[Session]:
+    sessions = []
+    for record in page["sessions"]:
+        session = Session(
+            app_name=record["app_name"],
+            user_id=record["user_id"],
+            id=record["id"],
+            state=merge_state(record["state"], page["app_state"], page["user_states"].get(record["user_id"], {})),
+            last_update_time=record["update_time"],
+        )
+        session._storage_update_marker = to_marker(record["revision"])
+        sessions.append(session)
+    return sessions
