@@ -1,0 +1,127 @@
+"""Shared fixtures: ``backend`` runs a contract test once per adapter in tests/backends.py."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.backends import ADAPTERS, IN_CI, AdapterSpec, require_server, unique_tables
+
+_skipped: list[str] = []
+
+
+class Backend:
+    """One adapter under test: builds configs, stores and services, and cleans up after the test."""
+
+    def __init__(self, spec: AdapterSpec, tmp_path: Path) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.tmp_path = tmp_path
+        self.tables = unique_tables() if spec.server else {}
+        self._configs: list[Any] = []
+
+    def config(self, *, connection_config: dict[str, Any] | None = None, **adk: Any) -> Any:
+        """A new config (its own pool) on the same database and tables as every other config of this test."""
+        config_cls = self.spec.classes()[0]
+        config = config_cls(
+            connection_config=connection_config or self.spec.connection(self.tmp_path),
+            pool_config=dict(self.spec.pool_config),
+            extension_config={"adk": {**self.tables, **adk}},
+        )
+        self._configs.append(config)
+        return config
+
+    async def _store(self, index: int, config: Any, adk: dict[str, Any]) -> Any:
+        store = self.spec.classes()[index](config if config is not None else self.config(**adk))
+        await store.arun(store.op_create_tables(), write=True)
+        return store
+
+    async def session_store(self, config: Any = None, **adk: Any) -> Any:
+        return await self._store(1, config, adk)
+
+    async def memory_store(self, config: Any = None, **adk: Any) -> Any:
+        return await self._store(2, config, adk)
+
+    async def artifact_store(self, config: Any = None, **adk: Any) -> Any:
+        return await self._store(3, config, adk)
+
+    async def sessions(self, config: Any = None, *, owner_id: Any = None, **adk: Any) -> Any:
+        from sqlspec_adk.service import SQLSpecSessionService
+
+        return SQLSpecSessionService(await self.session_store(config, **adk), owner_id=owner_id)
+
+    async def memory(self, config: Any = None, **adk: Any) -> Any:
+        from sqlspec_adk.memory.service import SQLSpecMemoryService
+
+        return SQLSpecMemoryService(await self.memory_store(config, **adk))
+
+    async def artifacts(self, config: Any = None, *, artifact_storage_uri: str | None = None, **adk: Any) -> Any:
+        from sqlspec_adk.artifact.service import SQLSpecArtifactService
+
+        uri = artifact_storage_uri or (self.tmp_path / "artifacts").as_uri()
+        return SQLSpecArtifactService(await self.artifact_store(config, **adk), artifact_storage_uri=uri)
+
+    async def close_config(self, config: Any) -> None:
+        if config.is_async:
+            await config.close_pool()
+        else:
+            config.close_pool()
+
+    async def close(self) -> None:
+        for config in self._configs:
+            await self.close_config(config)
+        if self.spec.server and self._configs:
+            cleanup = self.config()
+            try:
+                if cleanup.is_async:
+                    await cleanup.run(cleanup.dialect.drop_tables(), write=True)
+                else:
+                    await asyncio.to_thread(cleanup.run, cleanup.dialect.drop_tables(), write=True)
+            finally:
+                await self.close_config(cleanup)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        only = metafunc.config.getoption("--adapter")
+        specs = [spec for spec in ADAPTERS if not only or spec.name in only.split(",")]
+        metafunc.parametrize("adapter_spec", specs, ids=[spec.name for spec in specs], indirect=False)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--adapter", default="", help="comma-separated adapter names to run the contract suite on")
+
+
+@pytest.fixture
+async def backend(adapter_spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[Backend]:
+    require_server(adapter_spec)
+    handle = Backend(adapter_spec, tmp_path)
+    try:
+        yield handle
+    finally:
+        await handle.close()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # An xfail is reported as skipped too; it ran, so it is not a skip.
+    if report.skipped and report.when in ("setup", "call") and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _skipped.append(str(reason))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _skipped:
+        return
+    counts: dict[str, int] = {}
+    for reason in _skipped:
+        reason = reason.removeprefix("Skipped: ")
+        counts[reason] = counts.get(reason, 0) + 1
+    terminalreporter.section("skipped: what did not run and why")
+    for reason, count in sorted(counts.items()):
+        terminalreporter.write_line(f"{count:5d}  {reason}")
+    if not IN_CI:
+        terminalreporter.write_line("(set CI=true to turn a missing server into a failure)")

@@ -1,0 +1,1 @@
+"""Reliability checks: concurrency torture, crash atomicity, faults, hostile input, isolation (issue 9)."""

@@ -1,0 +1,47 @@
+"""Crash atomicity: ``kill -9`` a writer at random points during appends and artifact saves, many times.
+
+Bounded here (about ten kills on SQLite and on the PostgreSQL family);
+``python -m tests.reliability.long_run`` runs hundreds.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reliability.conftest import FIGURES
+from tests.reliability.scenarios import run_crash_loop
+from tests.reliability.support import Workers, family_targets
+
+KILLS = int(os.environ.get("SQLSPEC_ADK_CRASH_KILLS", "10"))
+
+
+@pytest.mark.families("sqlite", "postgres")
+async def test_kill_9_leaves_no_half_applied_write(family_backend: Any, tmp_path: Path, workers: Workers) -> None:
+    """After every kill, reopened storage holds no half-applied append and no half-saved artifact.
+
+    Checked after each kill, from storage alone: an event row is present iff its session state delta
+    and its ``user:``/``app:`` deltas were applied and the revision advanced (revision == event count,
+    state == fold of the stored events, scoped ``last`` == the newest stored write); every
+    acknowledged append and save is present; every listed artifact version loads, with exactly the
+    bytes its writer saved; versions have no gaps. SQLite files pass ``PRAGMA integrity_check``.
+    Half the runs pause between statements so kills land mid-transaction; the drivers of the family
+    take turns.
+
+    Shown to fail when the protection is removed (tried locally, then restored): run the SQLite
+    adapters' operations outside a transaction (replace the ``BEGIN``/``COMMIT`` in
+    ``SqliteConfig.run`` and ``AiosqliteConfig.run`` by no-ops, so each statement autocommits): within
+    three kills one lands between the event insert and the user-state merge ("user state of 'u0':
+    w_r0002=3, last stored write of r0002 is 4").
+    """
+    targets = family_targets(family_backend)
+    report = await run_crash_loop(targets, tmp_path, workers, kills=KILLS, seed="ci")
+    FIGURES.append(report.line())
+    assert report.check.violations == [], report.check.violations[:20]
+    assert report.errors == [], report.errors[:5]
+    assert report.integrity == []
+    assert report.kills == KILLS
+    assert report.appends_acked > 0
