@@ -1,0 +1,1 @@
+"""sqlspec-adk benchmarks: ``python -m benchmarks`` (see docs/benchmarks.md)."""

@@ -1,0 +1,133 @@
+"""One benchmark run: every family's contenders, every workload, one process, then the reports."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.contenders import session_specs
+from benchmarks.contenders.artifacts import artifact_specs
+from benchmarks.contenders.base import Endpoint, Family
+from benchmarks.contenders.memory import memory_specs
+from benchmarks.environment import describe_machine, fsync_ms, load_average
+from benchmarks.group import Group
+from benchmarks.results import Results
+from benchmarks.servers import Namespaces, Server, commit_ms, servers_from_env
+from benchmarks.sizes import Sizes
+from benchmarks.wire_proxy import WireProxy
+from benchmarks.workloads.artifacts import run_artifacts
+from benchmarks.workloads.memory import run_memory
+from benchmarks.workloads.sessions import run_sessions
+
+__all__ = ["RunOptions", "run"]
+
+FAMILIES: tuple[Family, ...] = ("memory", "sqlite", "postgres", "mysql", "duckdb")
+SERVER_FAMILIES = ("postgres", "mysql")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    sizes: Sizes
+    families: tuple[str, ...]
+    workloads: frozenset[str]
+    quick: bool
+
+
+async def _group(
+    family: Family,
+    specs: list[Any],
+    namespaces: Namespaces,
+    servers: dict[str, Server],
+    options: RunOptions,
+    results: Results,
+) -> tuple[Group[Any], contextlib.ExitStack]:
+    stack = contextlib.ExitStack()
+    proxy = None
+    if family in SERVER_FAMILIES:
+        server = servers[family]
+        proxy = stack.enter_context(WireProxy(family, server.host, server.port))  # type: ignore[arg-type]
+    endpoints: dict[str, Endpoint] = {}
+    for spec in specs:
+        endpoints[spec.name] = await namespaces.endpoint(family, spec.name)
+    group: Group[Any] = Group(family, specs, endpoints, options.sizes, results, proxy)
+    return group, stack
+
+
+async def run(options: RunOptions) -> tuple[dict[str, Any], Results]:
+    """Run every selected workload; returns (machine description, results)."""
+    results = Results()
+    wanted = {family for family in options.families if family in SERVER_FAMILIES}
+    servers, notes = await servers_from_env(wanted)
+    for note in notes:
+        results.note(note)
+    machine = describe_machine({family: server.version for family, server in servers.items()})
+    machine["quick"] = options.quick
+    run_id = uuid.uuid4().hex[:8]
+    root = Path(tempfile.mkdtemp(prefix=f"sqlspec-adk-bench-{run_id}-"))
+    namespaces = Namespaces(run_id, root, servers)
+    machine["fsync_ms"] = fsync_ms(root)
+    machine["commit_ms"] = {family: await commit_ms(server) for family, server in servers.items()}
+    started = time.perf_counter()
+    try:
+        for family in FAMILIES:
+            if family not in options.families or (family in SERVER_FAMILIES and family not in servers):
+                continue
+            try:
+                await _run_family(family, namespaces, servers, options, results)
+            except Exception as error:  # one family's failure must not cost the others' figures
+                results.note(f"{family}: the run stopped at {type(error).__name__}: {error}")
+    finally:
+        await namespaces.drop_all()
+    machine["load_average_end"] = load_average()
+    machine["duration_s"] = round(time.perf_counter() - started, 1)
+    return machine, results
+
+
+async def _run_family(
+    family: Family, namespaces: Namespaces, servers: dict[str, Server], options: RunOptions, results: Results
+) -> None:
+    session_workloads = {"W1", "W2", "W3", "W4"} & options.workloads
+    if session_workloads:
+        specs = session_specs(family)
+        if specs:
+            print(f"\n== {family}: session workloads ({', '.join(spec.label for spec in specs)})", flush=True)
+            group, stack = await _group(family, specs, namespaces, servers, options, results)
+            with stack:
+                await group.open()
+                try:
+                    await run_sessions(group, concurrent=family in SERVER_FAMILIES or family == "memory")
+                finally:
+                    await group.close()
+    if "W5" in options.workloads:
+        await _run_group(family, memory_specs(family), "memory", run_memory, namespaces, servers, options, results)
+    if "W6" in options.workloads:
+        await _run_group(
+            family, artifact_specs(family), "artifacts", run_artifacts, namespaces, servers, options, results
+        )
+
+
+async def _run_group(
+    family: Family,
+    specs: list[Any],
+    title: str,
+    workload: Any,
+    namespaces: Namespaces,
+    servers: dict[str, Server],
+    options: RunOptions,
+    results: Results,
+) -> None:
+    if not specs:
+        return
+    print(f"\n== {family}: {title} ({', '.join(spec.label for spec in specs)})", flush=True)
+    group, stack = await _group(family, specs, namespaces, servers, options, results)
+    with stack:
+        await group.open()
+        try:
+            await workload(group)
+        finally:
+            await group.close()
