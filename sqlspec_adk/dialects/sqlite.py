@@ -190,12 +190,12 @@ def connect_arguments(connection_config: dict[str, Any], busy_timeout: float) ->
 
 
 def connection_pragmas(database: str, busy_timeout: float) -> list[str]:
-    """PRAGMAs run on every new connection."""
-    pragmas = [
-        f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}",
-        "PRAGMA foreign_keys = ON",
-        "PRAGMA synchronous = FULL",
-    ]
+    """PRAGMAs run on every new connection, in order.
+
+    ``busy_timeout`` comes first: switching to WAL needs a lock, and a connection opened while another
+    one recovers the WAL of a crashed writer must wait for it rather than fail at once.
+    """
+    pragmas = [f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}"]
     if not is_memory_database(database):
-        pragmas.insert(0, "PRAGMA journal_mode = WAL")
-    return pragmas
+        pragmas.append("PRAGMA journal_mode = WAL")
+    return [*pragmas, "PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL"]

@@ -99,3 +99,42 @@ async def test_one_sqlite_file_is_never_open_through_two_sqlite_libraries(tmp_pa
     AdbcADKStore(memory).create_tables()
     other.close_pool()
     memory.close_pool()
+
+
+def test_a_new_sqlite_connection_waits_for_a_lock_instead_of_failing(tmp_path: Path) -> None:
+    """A connection opened while another process holds the file's lock waits up to ``busy_timeout``.
+
+    Fails when ``PRAGMA busy_timeout`` is not the first statement on a new connection: switching the
+    journal mode then meets the lock with no busy handler and raises "database is locked" at once (a
+    crash-recovery CI run hit exactly this after a killed writer).
+    """
+    import subprocess
+    import sys
+
+    path = tmp_path / "locked.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "c.execute('CREATE TABLE t (x)')\n"
+            "c.execute('BEGIN EXCLUSIVE')\n"
+            "print('LOCKED', flush=True)\n"
+            "time.sleep(0.5)\n"
+            "c.execute('COMMIT')\n",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "LOCKED"
+        config = AdbcConfig(
+            connection_config={"driver_name": "sqlite", "uri": str(path)}, extension_config={"adk": {"busy_timeout": 10}}
+        )
+        AdbcADKStore(config).create_tables()
+        config.close_pool()
+    finally:
+        assert holder.wait(timeout=30) == 0
