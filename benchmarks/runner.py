@@ -16,6 +16,7 @@ from benchmarks.contenders.base import Endpoint, Family
 from benchmarks.contenders.memory import memory_specs
 from benchmarks.environment import describe_machine, fsync_ms, load_average
 from benchmarks.group import Group
+from benchmarks.leases import DIR_PREFIX, Lease, probe_table
 from benchmarks.results import Results
 from benchmarks.servers import Namespaces, Server, commit_ms, servers_from_env
 from benchmarks.sizes import Sizes
@@ -68,12 +69,18 @@ async def run(options: RunOptions) -> tuple[dict[str, Any], Results]:
     machine = describe_machine({family: server.version for family, server in servers.items()})
     machine["quick"] = options.quick
     run_id = uuid.uuid4().hex[:8]
-    root = Path(tempfile.mkdtemp(prefix=f"sqlspec-adk-bench-{run_id}-"))
+    root = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{run_id}-"))
     namespaces = Namespaces(run_id, root, servers)
-    machine["fsync_ms"] = fsync_ms(root)
-    machine["commit_ms"] = {family: await commit_ms(server) for family, server in servers.items()}
+    # Held until this process ends, however it ends: a later run drops what a killed one left.
+    lease = Lease(run_id, root, servers)
+    for note in await lease.acquire():
+        results.note(note)
     started = time.perf_counter()
     try:
+        machine["fsync_ms"] = fsync_ms(root)
+        machine["commit_ms"] = {
+            family: await commit_ms(server, probe_table(run_id)) for family, server in servers.items()
+        }
         for family in FAMILIES:
             if family not in options.families or (family in SERVER_FAMILIES and family not in servers):
                 continue
@@ -82,7 +89,10 @@ async def run(options: RunOptions) -> tuple[dict[str, Any], Results]:
             except Exception as error:  # one family's failure must not cost the others' figures
                 results.note(f"{family}: the run stopped at {type(error).__name__}: {error}")
     finally:
-        await namespaces.drop_all()
+        try:
+            await namespaces.drop_all()
+        finally:
+            await lease.release()
     machine["load_average_end"] = load_average()
     machine["duration_s"] = round(time.perf_counter() - started, 1)
     return machine, results

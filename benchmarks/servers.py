@@ -1,7 +1,8 @@
 """The database servers a run may use (from the test suite's environment variables) and per-contender namespaces.
 
 Every contender gets a PostgreSQL schema or a MySQL database named
-``bench_<run>_<n>``; all are dropped at the end of the run (and on Ctrl-C).
+``bench_<run>_<n>``; all are dropped at the end of the run (and on Ctrl-C or
+SIGTERM); what a killed run left is dropped by the next (``benchmarks.leases``).
 """
 
 from __future__ import annotations
@@ -109,9 +110,8 @@ async def servers_from_env(families: set[str]) -> tuple[dict[str, Server], list[
     return found, notes
 
 
-async def commit_ms(server: Server, samples: int = 50) -> float:
+async def commit_ms(server: Server, table: str, samples: int = 50) -> float:
     """Median latency of a one-row INSERT committed on its own: the durable-commit cost every append pays."""
-    table = f"bench_commit_probe_{os.getpid()}"
     timings: list[float] = []
     if server.family == "postgres":
         import asyncpg
