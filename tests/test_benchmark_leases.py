@@ -44,6 +44,25 @@ asyncio.run(main(sys.argv[1]))
 """
 
 
+def _start_run_to_kill(run_id: str, tmp: Path) -> tuple[subprocess.Popen[str], Path]:
+    """A run in its own process, holding its lease and two namespaces; returns it and its directory."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_RUN, run_id],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("READY"), line
+    return process, Path(line.split()[1])
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
 def _servers_or_skip() -> None:
     missing = [name for name in ("postgres", "mysql") if not server_reachable(name)]
     if missing:
@@ -85,22 +104,12 @@ async def test_the_next_run_drops_what_a_killed_run_left_and_spares_a_live_one(
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # runs' directories live here, for both processes
     dead_id, live_id, next_id = (uuid.uuid4().hex[:8] for _ in range(3))
-    killed = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_RUN, dead_id],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)},
-    )
+    killed, dead_root = _start_run_to_kill(dead_id, tmp_path)
     servers, _ = await servers_from_env({"postgres", "mysql"})
     live = Lease(live_id, Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{live_id}-")), servers)
     sweeper = Lease(next_id, Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{next_id}-")), servers)
     live_namespaces = Namespaces(live_id, live.root, servers)
     try:
-        assert killed.stdout is not None
-        line = killed.stdout.readline()
-        assert line.startswith("READY"), line
-        dead_root = Path(line.split()[1])
         assert await _pg_schemas(f"bench_{dead_id}_") == {f"bench_{dead_id}_1"}
         assert _mysql_databases(f"bench_{dead_id}_") == {f"bench_{dead_id}_2"}
 
@@ -112,9 +121,9 @@ async def test_the_next_run_drops_what_a_killed_run_left_and_spares_a_live_one(
         notes = await sweeper.acquire()
         assert await _pg_schemas(f"bench_{dead_id}_") == set(), notes
         assert _mysql_databases(f"bench_{dead_id}_") == set(), notes
-        assert not dead_root.exists()
+        assert not _exists(dead_root)
         assert await _pg_schemas(f"bench_{live_id}_") == {f"bench_{live_id}_1"}
-        assert live.root.exists()
+        assert _exists(live.root)
         assert any(dead_id in note and "PostgreSQL" in note for note in notes), notes
         assert any(dead_id in note and "MySQL" in note for note in notes), notes
     finally:
