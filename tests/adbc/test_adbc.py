@@ -61,6 +61,42 @@ def test_two_configs_on_one_duckdb_file_share_one_database(tmp_path: Path) -> No
         reader.close_pool()
 
 
+def test_closing_every_duckdb_pool_releases_the_file_to_other_processes(tmp_path: Path) -> None:
+    """While a config holds the file another process cannot open it; after the last close_pool it can.
+
+    Fails when the process-wide database instance is kept after its last connection closes (it used
+    to be cached for the life of the process, so the file stayed locked until exit).
+    """
+    import sys
+
+    path = str(tmp_path / "released.duckdb")
+    probe = [
+        sys.executable,
+        "-c",
+        "import duckdb, sys\n"
+        "try:\n"
+        "    print(duckdb.connect(sys.argv[1]).execute('SELECT count(*) FROM adk_session').fetchone()[0])\n"
+        "except duckdb.IOException:\n"
+        "    print('LOCKED')\n",
+        path,
+    ]
+    first = AdbcConfig(connection_config={"driver_name": "duckdb", "uri": path})
+    second = AdbcConfig(connection_config={"driver_name": "duckdb", "uri": path})
+    store = AdbcADKStore(first)
+    store.create_tables()
+    store.create_session(app_name="a", user_id="u", session_id="s", state={}, now=1.0)
+    assert AdbcADKStore(second).get_session(app_name="a", user_id="u", session_id="s") is not None
+    first.close_pool()
+    assert _run(probe) == "LOCKED"
+    # The second config still works on the shared instance, then lets the file go.
+    assert AdbcADKStore(second).get_session(app_name="a", user_id="u", session_id="s") is not None
+    second.close_pool()
+    assert _run(probe) == "1"
+    # And opens it again afterwards.
+    assert AdbcADKStore(second).get_session(app_name="a", user_id="u", session_id="s") is not None
+    second.close_pool()
+
+
 def test_in_memory_sqlite_uses_one_connection() -> None:
     config = AdbcConfig(connection_config={"driver_name": "sqlite", "uri": ":memory:"}, pool_config={"max_size": 8})
     store = AdbcADKStore(config)
@@ -132,9 +168,18 @@ def test_a_new_sqlite_connection_waits_for_a_lock_instead_of_failing(tmp_path: P
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "LOCKED"
         config = AdbcConfig(
-            connection_config={"driver_name": "sqlite", "uri": str(path)}, extension_config={"adk": {"busy_timeout": 10}}
+            connection_config={"driver_name": "sqlite", "uri": str(path)},
+            extension_config={"adk": {"busy_timeout": 10}},
         )
         AdbcADKStore(config).create_tables()
         config.close_pool()
     finally:
         assert holder.wait(timeout=30) == 0
+
+
+def _run(argv: list[str]) -> str:
+    import subprocess
+
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()

@@ -1,6 +1,7 @@
 """Crash atomicity: ``kill -9`` a writer at random points during appends and artifact saves, many times.
 
-Bounded here (about ten kills on SQLite and on the PostgreSQL family);
+Bounded here (about ten kills on each SQL family: SQLite, PostgreSQL, CockroachDB's adapters on
+PostgreSQL, MySQL, DuckDB and ADBC DuckDB);
 ``python -m tests.reliability.long_run`` runs hundreds.
 """
 
@@ -10,8 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.reliability.conftest import FIGURES
 from tests.reliability.scenarios import run_crash_loop
 from tests.reliability.support import Workers, family_targets
@@ -19,7 +18,6 @@ from tests.reliability.support import Workers, family_targets
 KILLS = int(os.environ.get("SQLSPEC_ADK_CRASH_KILLS", "10"))
 
 
-@pytest.mark.families("sqlite", "postgres")
 async def test_kill_9_leaves_no_half_applied_write(family_backend: Any, tmp_path: Path, workers: Workers) -> None:
     """After every kill, reopened storage holds no half-applied append and no half-saved artifact.
 

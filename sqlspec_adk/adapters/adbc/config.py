@@ -71,13 +71,17 @@ class _Pool:
 class _Connection:
     """A DB-API connection, its cursor, the pool it counts against, and whether a transaction is open on it."""
 
-    def __init__(self, connection: dbapi.Connection, pool: _Pool) -> None:
+    def __init__(self, connection: dbapi.Connection, pool: _Pool, on_close: Callable[[], None] | None = None) -> None:
         self.dbapi, self.cursor, self.pool, self.in_transaction = connection, connection.cursor(), pool, False
+        self._on_close = on_close
 
     def close(self) -> None:
         with contextlib.suppress(dbapi.Error):
             self.cursor.close()
             self.dbapi.close()
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
 
 
 class AdbcConfig(SyncDatabaseConfig):
@@ -192,9 +196,14 @@ class AdbcConfig(SyncDatabaseConfig):
 
     def _connect(self, pool: _Pool) -> _Connection:
         if self.family == "duckdb":
-            clone = _duckdb_root(self.uri).adbc_clone()
-            clone.adbc_connection.set_autocommit(True)  # a clone starts out in a driver-managed transaction
-            connection = _Connection(clone, pool)
+            clone, release = _duckdb_clone(self.uri)
+            try:
+                clone.adbc_connection.set_autocommit(True)  # a clone starts out in a driver-managed transaction
+            except BaseException:
+                clone.close()
+                release()
+                raise
+            connection = _Connection(clone, pool, on_close=release)
             setup = self.dialect.connection_setup() if isinstance(self.dialect, DuckdbDialect) else []
         else:
             if self.family == "sqlite":
@@ -205,8 +214,12 @@ class AdbcConfig(SyncDatabaseConfig):
                 dbapi.connect(driver=driver, db_kwargs={"uri": self.uri, **options}, autocommit=True), pool
             )
             setup = connection_pragmas(self.uri, self.adk.busy_timeout) if self.family == "sqlite" else []
-        for sql in setup:
-            self.command(connection, sql)
+        try:
+            for sql in setup:
+                self.command(connection, sql)
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def release(self, connection: _Connection, *, broken: bool) -> None:
@@ -244,11 +257,23 @@ def _placeholders(family: str, sql: str) -> str:
     return _FAMILIES[family].placeholders(sql)
 
 
-_duckdb_roots: dict[str, dbapi.Connection] = {}
+class _DuckdbRoot:
+    """A connection holding one DuckDB database instance open, and how many clones of it are open."""
+
+    def __init__(self, connection: dbapi.Connection) -> None:
+        self.connection, self.clones = connection, 0
 
 
-def _duckdb_root(path: str) -> dbapi.Connection:
-    """The process's one connection to a DuckDB file; configs clone it, so they share one database instance."""
+_duckdb_roots: dict[str, _DuckdbRoot] = {}
+
+
+def _duckdb_clone(path: str) -> tuple[dbapi.Connection, Callable[[], None]]:
+    """A new connection to the process's one database instance for ``path``, and the call that releases it.
+
+    Configs on one file share one instance (DuckDB allows one per file and process). The instance,
+    and with it the file lock, lives while a clone is open: releasing the last closes it, so another
+    process can open the file once every config on it has closed its pool.
+    """
     key = "" if path in ("", ":memory:") else os.path.realpath(path)
     with _GUARD:
         root = _duckdb_roots.get(key) if key else None
@@ -258,7 +283,22 @@ def _duckdb_root(path: str) -> dbapi.Connection:
                 entrypoint="duckdb_adbc_init",
                 **({"path": path} if key else {}),
             )
-            root = dbapi.Connection(database, adbc_driver_manager.AdbcConnection(database), autocommit=True)
+            root = _DuckdbRoot(
+                dbapi.Connection(database, adbc_driver_manager.AdbcConnection(database), autocommit=True)
+            )
             if key:
                 _duckdb_roots[key] = root
-        return root
+        clone = root.connection.adbc_clone()
+        root.clones += 1
+
+    def release() -> None:
+        with _GUARD:
+            root.clones -= 1
+            last = root.clones == 0
+            if last and _duckdb_roots.get(key) is root:
+                del _duckdb_roots[key]
+        if last:
+            with contextlib.suppress(dbapi.Error):
+                root.connection.close()
+
+    return clone, release
