@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
-from benchmarks.servers import Server, _mysql_connect
+from benchmarks.servers import Server, _mysql_connect, pg_connect
 
 __all__ = ["DIR_PREFIX", "Lease", "probe_table"]
 
@@ -60,16 +60,7 @@ class Lease:
         """Take this run's locks, then drop what dead runs left; returns one note per dead run swept."""
         notes = self._hold_directory()
         if "postgres" in self.servers:
-            import asyncpg
-
-            server = self.servers["postgres"]
-            self._pg = await asyncpg.connect(
-                host=server.host,
-                port=server.port,
-                user=server.user,
-                password=server.password or None,
-                database=server.database,
-            )
+            self._pg = await pg_connect(self.servers["postgres"])
             await self._pg.execute("SELECT pg_advisory_lock($1, $2)", *_pg_keys(self.run_id))
             notes += await self._sweep_postgres()
         if "mysql" in self.servers:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from benchmarks.contenders.base import Endpoint, Family
 
-__all__ = ["Namespaces", "Server", "commit_ms", "servers_from_env"]
+__all__ = ["Namespaces", "Server", "commit_ms", "pg_connect", "servers_from_env"]
 
 PG_DSN = os.environ.get("SQLSPEC_ADK_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_DSN = os.environ.get("SQLSPEC_ADK_MYSQL_DSN", "mysql://root@127.0.0.1:3306/test")
@@ -49,17 +49,22 @@ def _parse(family: Family, dsn: str, default_port: int) -> Server:
     )
 
 
-async def _postgres_version(server: Server) -> str:
+async def pg_connect(server: Server, connect_timeout: float = 10) -> Any:
+    """An asyncpg connection to ``server``'s database (the harness's own bookkeeping, not a contender)."""
     import asyncpg
 
-    connection = await asyncpg.connect(
+    return await asyncpg.connect(
         host=server.host,
         port=server.port,
         user=server.user,
         password=server.password or None,
         database=server.database,
-        timeout=3,
+        timeout=connect_timeout,
     )
+
+
+async def _postgres_version(server: Server) -> str:
+    connection = await pg_connect(server, connect_timeout=3)
     try:
         return str(await connection.fetchval("SHOW server_version"))
     finally:
@@ -114,15 +119,7 @@ async def commit_ms(server: Server, table: str, samples: int = 50) -> float:
     """Median latency of a one-row INSERT committed on its own: the durable-commit cost every append pays."""
     timings: list[float] = []
     if server.family == "postgres":
-        import asyncpg
-
-        connection = await asyncpg.connect(
-            host=server.host,
-            port=server.port,
-            user=server.user,
-            password=server.password or None,
-            database=server.database,
-        )
+        connection = await pg_connect(server)
         try:
             await connection.execute(f"CREATE TABLE {table} (x integer)")
             for index in range(samples):
@@ -200,15 +197,7 @@ class Namespaces:
 
     @staticmethod
     async def _postgres(server: Server, sql: str) -> None:
-        import asyncpg
-
-        connection = await asyncpg.connect(
-            host=server.host,
-            port=server.port,
-            user=server.user,
-            password=server.password or None,
-            database=server.database,
-        )
+        connection = await pg_connect(server)
         try:
             await connection.execute(sql)
         finally:
