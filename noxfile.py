@@ -45,7 +45,7 @@ def typecheck(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the docs site (mkdocs, strict: broken links fail)."""
     session.install("mkdocs>=1.6")
-    session.run("mkdocs", "build", "--strict", "--site-dir", "docs/_build")
+    session.run("mkdocs", "build", "--strict")
 
 
 @nox.session(python="3.11")
