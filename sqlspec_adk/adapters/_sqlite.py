@@ -7,6 +7,10 @@ connection runs, and the statement that opens a read or write transaction.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from typing import Any, TypeVar
+
 from sqlspec_adk.adapters._sqlite_files import claim_sqlite_file, release_sqlite_file
 from sqlspec_adk.config import DatabaseConfig
 from sqlspec_adk.dialects.sqlite import (
@@ -17,8 +21,11 @@ from sqlspec_adk.dialects.sqlite import (
     connection_pragmas,
     is_memory_database,
 )
+from sqlspec_adk.protocol import Fetch, Op, Stmt, drive_sync
 
-__all__ = ["SqliteConfigBase"]
+__all__ = ["SqliteConfigBase", "execute_stdlib", "run_transaction"]
+
+T = TypeVar("T")
 
 
 class SqliteConfigBase(DatabaseConfig):
@@ -59,3 +66,37 @@ class SqliteConfigBase(DatabaseConfig):
     def begin_sql(write: bool) -> str:
         """``BEGIN IMMEDIATE`` for writes (the write lock up front), plain ``BEGIN`` for reads."""
         return BEGIN_WRITE if write else BEGIN_READ
+
+
+def execute_stdlib(connection: sqlite3.Connection, stmt: Stmt) -> Any:
+    """Run one statement on a stdlib connection and return what its ``fetch`` asks for."""
+    if stmt.many:
+        cursor = connection.executemany(stmt.sql, stmt.params)
+    else:
+        cursor = connection.execute(stmt.sql, stmt.params)
+    if stmt.fetch is Fetch.ONE:
+        return cursor.fetchone()
+    if stmt.fetch is Fetch.ALL:
+        return cursor.fetchall()
+    if stmt.fetch is Fetch.ROWCOUNT:
+        return cursor.rowcount
+    return None
+
+
+def run_transaction(connection: sqlite3.Connection, op: Op[T], begin: str) -> T:
+    """Run ``op`` in one transaction on a stdlib connection (``begin``, its statements, ``COMMIT``).
+
+    On any error the transaction is rolled back and the error re-raised; if
+    even the rollback fails, ``connection.in_transaction`` stays true and the
+    caller must discard the connection.
+    """
+    try:
+        connection.execute(begin)
+        result = drive_sync(op, lambda stmt: execute_stdlib(connection, stmt))
+        connection.execute("COMMIT")
+        return result
+    except BaseException:
+        if connection.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # if it fails, in_transaction tells the caller
+                connection.rollback()
+        raise

@@ -31,7 +31,8 @@ async def test_kill_9_leaves_no_half_applied_write(family_backend: Any, tmp_path
 
     Shown to fail when the protection is removed (tried locally, then restored): run the SQLite
     adapters' operations outside a transaction (replace the ``BEGIN``/``COMMIT`` in
-    ``SqliteConfig.run`` and ``AiosqliteConfig.run`` by no-ops, so each statement autocommits): within
+    ``sqlspec_adk.adapters._sqlite.run_transaction``, which both stdlib adapters run, by no-ops, so
+    each statement autocommits): within
     three kills one lands between the event insert and the user-state merge ("user state of 'u0':
     w_r0002=3, last stored write of r0002 is 4").
     """

@@ -605,9 +605,11 @@ async def test_sqlite_database_full(member_backend: Any) -> None:
     artifact saves and memory adds fail with SQLite's 'database or disk is full', leave nothing
     behind, lose nothing acknowledged, and work again once space is available.
 
-    Shown to fail when the protection is removed (tried locally, then restored): skip the rollback in
-    ``SqliteConfig.run``/``AiosqliteConfig.run``'s error path and the one pooled connection stays inside
-    the failed transaction: the recovery call fails ('cannot start a transaction within a transaction').
+    Shown to fail when the protection is removed (tried locally, then restored): drop the ``BEGIN`` and
+    ``COMMIT`` of ``sqlspec_adk.adapters._sqlite.run_transaction`` (both stdlib adapters), so each
+    statement autocommits, and an append refused half-way leaves its revision bump without its
+    event ("revision marker '171' but 164 events"). A skipped rollback alone is absorbed: the
+    configs discard a connection still inside a transaction.
     """
     target = Target.of_backend(member_backend)
     stack = Stack(target, pool={"max_size": 1})

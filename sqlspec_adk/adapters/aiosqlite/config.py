@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from sqlspec_adk.adapters._sqlite import SqliteConfigBase
+from sqlspec_adk.adapters._sqlite import SqliteConfigBase, run_transaction
 from sqlspec_adk.config import AsyncDatabaseConfig
 from sqlspec_adk.protocol import Fetch, Op, Stmt, drive_async
 
 __all__ = ["AiosqliteConfig"]
 
 T = TypeVar("T")
+
+#: aiosqlite runs every call in a thread of its own per connection; ``Connection._execute`` (private,
+#: present since aiosqlite 0.11 and tested here with the pinned range) runs a function there. Without
+#: it, the adapter falls back to one public call, so one thread hop, per statement.
+ONE_HOP = callable(getattr(aiosqlite.Connection, "_execute", None)) and hasattr(aiosqlite.Connection, "_conn")
 
 
 class AiosqliteConfig(SqliteConfigBase, AsyncDatabaseConfig):
@@ -46,6 +52,40 @@ class AiosqliteConfig(SqliteConfigBase, AsyncDatabaseConfig):
         return connection
 
     async def run(self, op: Op[T], *, write: bool) -> T:
+        if not ONE_HOP:
+            return await self._run_per_statement(op, write=write)
+        slots = self._semaphore()
+        await slots.acquire()
+        try:
+            connection = self._idle.pop() if self._idle else await self._connect()
+            raw: sqlite3.Connection = connection._conn
+        except BaseException:
+            slots.release()
+            raise
+        # The whole transaction is one call in the connection's thread: one hop, not one per statement.
+        in_thread = cast("Callable[..., Awaitable[T]]", connection._execute)
+        work = asyncio.ensure_future(in_thread(run_transaction, raw, op, self.begin_sql(write)))
+        work.add_done_callback(lambda done: self._settle(done, connection, raw, slots))
+        # A cancelled caller does not cut the transaction short: it ends (commits or rolls back) in the
+        # thread, and only then does the connection go back to the pool.
+        return await asyncio.shield(work)
+
+    def _settle(
+        self, done: asyncio.Future[Any], connection: aiosqlite.Connection, raw: sqlite3.Connection, slots: Any
+    ) -> None:
+        if not done.cancelled():
+            done.exception()  # retrieved here too, in case the caller was cancelled and never awaits it
+        if connection not in self._open:
+            pass  # close_pool ran meanwhile and closed it
+        elif raw.in_transaction:  # even the rollback failed: the connection is unusable
+            self._open.discard(connection)
+            connection.stop()  # closes it in its own thread, after anything still queued there
+        else:
+            self._idle.append(connection)
+        slots.release()
+
+    async def _run_per_statement(self, op: Op[T], *, write: bool) -> T:
+        """The portable path, for an aiosqlite without ``Connection._execute``: a hop per statement."""
         slots = self._semaphore()
         async with slots:
             connection = self._idle.pop() if self._idle else await self._connect()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlspec_adk.adapters._sqlite import SqliteConfigBase
+from sqlspec_adk.adapters._sqlite import SqliteConfigBase, run_transaction
 from sqlspec_adk.config import SyncDatabaseConfig
-from sqlspec_adk.protocol import Fetch, Op, Stmt, drive_sync
+from sqlspec_adk.protocol import Op
 
 __all__ = ["SqliteConfig"]
 
@@ -59,17 +59,11 @@ class SqliteConfig(SqliteConfigBase, SyncDatabaseConfig):
         acquired = self._acquire()
         connection: sqlite3.Connection | None = acquired
         try:
-            acquired.execute(self.begin_sql(write))
-            result = drive_sync(op, lambda stmt: _execute(acquired, stmt))
-            acquired.execute("COMMIT")
-            return result
+            return run_transaction(acquired, op, self.begin_sql(write))
         except BaseException:
-            if acquired.in_transaction:
-                try:
-                    acquired.rollback()
-                except sqlite3.Error:
-                    self._discard(acquired)
-                    connection = None
+            if acquired.in_transaction:  # the rollback failed too
+                self._discard(acquired)
+                connection = None
             raise
         finally:
             self._release(connection)
@@ -88,17 +82,3 @@ class SqliteConfig(SqliteConfigBase, SyncDatabaseConfig):
         for connection in connections:
             connection.close()
         self.release_file()
-
-
-def _execute(connection: sqlite3.Connection, stmt: Stmt) -> Any:
-    if stmt.many:
-        cursor = connection.executemany(stmt.sql, stmt.params)
-    else:
-        cursor = connection.execute(stmt.sql, stmt.params)
-    if stmt.fetch is Fetch.ONE:
-        return cursor.fetchone()
-    if stmt.fetch is Fetch.ALL:
-        return cursor.fetchall()
-    if stmt.fetch is Fetch.ROWCOUNT:
-        return cursor.rowcount
-    return None
