@@ -21,6 +21,7 @@ import pytest
 from google.adk.memory.memory_entry import MemoryEntry
 from google.genai import types
 
+from sqlspec_adk.dialects.postgres import ErrorKind
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from tests.backends import ADAPTERS, IN_CI, PG_DSN, AdapterSpec, unique_tables
 from tests.reliability.conftest import FIGURES
@@ -67,6 +68,7 @@ class Workload:
         self.memories: dict[str, bool] = {}  #: memory token -> acknowledged
         self.errors: list[str] = []
         self.messages: list[str] = []
+        self.exceptions: list[Exception] = []
         self.recovered = 0
 
     _current = ""
@@ -147,6 +149,7 @@ class Workload:
         assert not isinstance(error, PROGRAMMING_ERRORS), f"a fault surfaced as a programming error: {error!r}"
         assert str(error).strip(), f"a fault surfaced as an error without a message: {error!r}"
         self.errors.append(type(error).__name__)
+        self.exceptions.append(error)
         self.messages.append(f"{self._current}: {type(error).__module__}.{type(error).__name__}: {error}"[:400])
 
     async def check(self, target: Target) -> Check:
@@ -424,11 +427,20 @@ class RowLocker:
 async def test_idle_pooled_connections_dropped(killable: tuple[Target, Callable[[], None]]) -> None:
     """Every pooled connection is killed while idle; each later call succeeds (the pool replaces them).
 
+    psqlpy learns that a connection closed in its own runtime thread and exposes no socket to check,
+    so a lone write may meet a killed connection before that thread has noticed; it fails with a
+    clear error its classifier calls a lost connection ("connection closed", "error communicating
+    with the server") and is not retried (the same error reports a loss mid-statement, which
+    may have committed). For psqlpy an operation may therefore fail this way, once per killed
+    connection it meets (at most three), before it succeeds (1 to 3 runs in 25 here;
+    docs/reliability.md).
+
     Shown to fail when the protection is missing: without its connection-loss classifier,
     adbc_postgresql failed here on every call after the kill ('no connection to the server'), then
     deadlocked in ``refresh()``.
     """
     target, killer = killable
+    tries = 3 if target.adapter == "psqlpy" else 1  # the pool held three connections, all killed
     stack = Stack(target)
     await stack.create_tables()
     workload = Workload(stack)
@@ -439,8 +451,15 @@ async def test_idle_pooled_connections_dropped(killable: tuple[Target, Callable[
             await asyncio.gather(workload.append(), workload.save(), workload.remember())
             killer()
             for run in workload.operations().values():
-                await run()
-            assert workload.errors == [], f"round {round_number}: {workload.errors}"
+                for attempt in range(tries):
+                    failed = len(workload.errors)
+                    await run()
+                    if len(workload.errors) == failed or attempt == tries - 1:
+                        break
+                    lost = stack.config.classify(workload.exceptions[-1]) is ErrorKind.LOST
+                    assert lost, f"not a lost connection: {workload.messages[-1]}"
+                    del workload.errors[failed:], workload.messages[failed:], workload.exceptions[failed:]
+            assert workload.errors == [], f"round {round_number}: {workload.messages}"
     finally:
         await stack.close()
     check = await workload.check(target)
