@@ -18,8 +18,8 @@ __all__ = ["AiosqliteConfig"]
 T = TypeVar("T")
 
 #: aiosqlite runs every call in a thread of its own per connection; ``Connection._execute`` (private,
-#: present since aiosqlite 0.11 and tested here with the pinned range) runs a function there. Without
-#: it, the adapter falls back to one public call, so one thread hop, per statement.
+#: present since aiosqlite 0.11; tested here with 0.22) runs a function there. Without it, the
+#: adapter falls back to one public call, so one thread hop, per statement.
 ONE_HOP = callable(getattr(aiosqlite.Connection, "_execute", None)) and hasattr(aiosqlite.Connection, "_conn")
 
 
