@@ -96,14 +96,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--adapter", default="", help="comma-separated adapter names to run the contract suite on")
 
 
-@pytest.fixture
-async def backend(adapter_spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[Backend]:
-    require_server(adapter_spec)
-    handle = Backend(adapter_spec, tmp_path)
+async def live_backend(spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[Backend]:
+    """The body of every backend fixture: skip (or, in CI, fail) without a server, then close afterwards."""
+    require_server(spec)
+    handle = Backend(spec, tmp_path)
     try:
         yield handle
     finally:
         await handle.close()
+
+
+@pytest.fixture
+async def backend(adapter_spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[Backend]:
+    async for handle in live_backend(adapter_spec, tmp_path):
+        yield handle
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import pymysql
 import pytest
 
-from tests.backends import ADAPTERS, MYSQL_DSN, AdapterSpec, _mysql_connection, require_server
-from tests.conftest import Backend
+from tests.backends import ADAPTERS, MYSQL_DSN, AdapterSpec, _mysql_connection
+from tests.conftest import Backend, live_backend
 
 MYSQL_SPECS = [spec for spec in ADAPTERS if spec.server == "mysql"]
 
@@ -25,12 +25,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 async def mysql(mysql_spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[Backend]:
     """One MySQL driver under test (unique tables, dropped afterwards)."""
-    require_server(mysql_spec)
-    handle = Backend(mysql_spec, tmp_path)
-    try:
+    async for handle in live_backend(mysql_spec, tmp_path):
         yield handle
-    finally:
-        await handle.close()
 
 
 @pytest.fixture

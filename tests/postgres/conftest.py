@@ -10,8 +10,8 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 import psycopg
 import pytest
 
-from tests.backends import ADAPTERS, PG_DSN, AdapterSpec, require_server
-from tests.conftest import Backend
+from tests.backends import ADAPTERS, PG_DSN, AdapterSpec
+from tests.conftest import Backend, live_backend
 
 #: The adapters of the PostgreSQL dialect family (the CockroachDB ones run against PostgreSQL here).
 PG_ADAPTERS = ("asyncpg", "psycopg_async", "psycopg_sync", "psqlpy", "cockroach_asyncpg", "cockroach_psycopg")
@@ -46,23 +46,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 async def pg(pg_spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[Backend]:
     """One PostgreSQL-family adapter under test (unique tables, dropped afterwards)."""
-    require_server(pg_spec)
-    handle = Backend(pg_spec, tmp_path)
-    try:
+    async for handle in live_backend(pg_spec, tmp_path):
         yield handle
-    finally:
-        await handle.close()
 
 
 @pytest.fixture
 async def crdb(crdb_spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[Backend]:
     """One CockroachDB adapter, run against the PostgreSQL server here."""
-    require_server(crdb_spec)
-    handle = Backend(crdb_spec, tmp_path)
-    try:
+    async for handle in live_backend(crdb_spec, tmp_path):
         yield handle
-    finally:
-        await handle.close()
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.backends import ADAPTERS, AdapterSpec, require_server
-from tests.conftest import Backend
+from tests.backends import ADAPTERS, AdapterSpec
+from tests.conftest import Backend, live_backend
 from tests.reliability.support import Workers, family_of
 
 #: Figures lines the tests report; printed in the terminal summary.
@@ -54,13 +54,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 async def _picked_backend(spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[Backend]:
-    require_server(spec)
-    handle = Backend(spec, tmp_path)
-    handle.config()  # registered, so the server tables are dropped at the end
-    try:
+    async for handle in live_backend(spec, tmp_path):
+        handle.config()  # registered, so the server tables are dropped at the end
         yield handle
-    finally:
-        await handle.close()
 
 
 @pytest.fixture
