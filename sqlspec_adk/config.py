@@ -1,142 +1,42 @@
-"""ADK extension settings and the base database config every adapter builds on.
+"""The database config every adapter builds on: settings, dialect, pool lifecycle, running operations.
 
-``extension_config["adk"]`` is validated when the config is built: an unknown
-key, a bad table name or a malformed ``owner_id_column`` raises ``ConfigError``
-naming the key, never a SQL error at the first query.
+An adapter's config is its driver glue: it implements the questions of
+:mod:`sqlspec_adk.engine.driver` (as abstract methods here, so a missing one
+fails at construction and mypy checks each signature) and inherits ``run`` /
+``arun``, which hand an :class:`~sqlspec_adk.protocol.Operation` to the one
+engine. ``arun`` works on every config: a sync driver's operation runs on a
+worker thread, so the event loop never blocks.
 """
 
 from __future__ import annotations
 
+import abc
+import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
+from sqlspec_adk.dialects.base import Dialect
+from sqlspec_adk.engine.driver import ErrorKind
+from sqlspec_adk.engine.loop import run_async, run_sync
+from sqlspec_adk.engine.tracing import traced
+from sqlspec_adk.engine.transaction import transaction
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.identifiers import ColumnDefinition, parse_column_definition, validate_identifier
-from sqlspec_adk.protocol import Op
+from sqlspec_adk.protocol import Operation, Stmt
+from sqlspec_adk.settings import ADKConfig
 
-if TYPE_CHECKING:
-    from sqlspec_adk.dialects.base import BaseDialect
+__all__ = [
+    "AsyncDatabaseConfig",
+    "AsyncDriverConfig",
+    "DatabaseConfig",
+    "SyncDatabaseConfig",
+]
 
 T = TypeVar("T")
-
-__all__ = ["ADKConfig", "AsyncDatabaseConfig", "DatabaseConfig", "SyncDatabaseConfig"]
-
-_TABLE_KEYS: dict[str, str] = {
-    "session_table": "adk_session",
-    "events_table": "adk_event",
-    "app_state_table": "adk_app_state",
-    "user_state_table": "adk_user_state",
-    "metadata_table": "adk_internal_metadata",
-    "memory_table": "adk_memory",
-    "artifact_table": "adk_artifact",
-}
-_BOOL_KEYS = ("enable_sessions", "enable_memory", "enable_artifacts")
-_OTHER_KEYS = (
-    "artifact_storage_uri",
-    "artifact_storage_options",
-    "memory_use_fts",
-    "memory_max_results",
-    "owner_id_column",
-    "schema",
-    "fts_config",
-    "busy_timeout",
-)
-KNOWN_KEYS = frozenset((*_TABLE_KEYS, *_BOOL_KEYS, *_OTHER_KEYS))
+C = TypeVar("C")
 
 
-@dataclass(frozen=True, slots=True)
-class ADKConfig:
-    """Validated ``extension_config["adk"]`` settings.
-
-    ``memory_use_fts`` is ``None`` when unset, meaning "on wherever the dialect
-    has full-text search". ``busy_timeout`` is seconds a writer waits for a lock.
-    """
-
-    session_table: str = "adk_session"
-    events_table: str = "adk_event"
-    app_state_table: str = "adk_app_state"
-    user_state_table: str = "adk_user_state"
-    metadata_table: str = "adk_internal_metadata"
-    memory_table: str = "adk_memory"
-    artifact_table: str = "adk_artifact"
-    artifact_storage_uri: str | None = None
-    # Credentials live here: keep them out of repr() and therefore out of logs.
-    artifact_storage_options: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    enable_sessions: bool = True
-    enable_memory: bool = True
-    enable_artifacts: bool = True
-    memory_use_fts: bool | None = None
-    memory_max_results: int = 20
-    owner_id_column: ColumnDefinition | None = None
-    schema: str | None = None
-    fts_config: str = "english"
-    busy_timeout: float = 5.0
-
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any] | None) -> ADKConfig:
-        """Build and validate settings from an ``extension_config["adk"]`` mapping."""
-        raw = dict(raw or {})
-        unknown = sorted(set(raw) - KNOWN_KEYS)
-        if unknown:
-            raise ConfigError(
-                f"unknown extension_config['adk'] key(s): {', '.join(map(repr, unknown))}; "
-                f"known keys are {', '.join(sorted(KNOWN_KEYS))}"
-            )
-        values: dict[str, Any] = {}
-        for key in _TABLE_KEYS:
-            if key in raw:
-                values[key] = validate_identifier(raw[key], key)
-        tables = [values.get(key, default) for key, default in _TABLE_KEYS.items()]
-        duplicates = sorted({name for name in tables if tables.count(name) > 1})
-        if duplicates:
-            raise ConfigError(f"extension_config['adk'] names the same table twice: {', '.join(duplicates)}")
-        for key in _BOOL_KEYS:
-            if key in raw:
-                values[key] = _require_bool(raw[key], key)
-        if "memory_use_fts" in raw and raw["memory_use_fts"] is not None:
-            values["memory_use_fts"] = _require_bool(raw["memory_use_fts"], "memory_use_fts")
-        if "memory_max_results" in raw:
-            value = raw["memory_max_results"]
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
-                raise ConfigError(
-                    f"extension_config['adk']['memory_max_results'] must be an integer in 1..10000, got {value!r}"
-                )
-            values["memory_max_results"] = value
-        if raw.get("artifact_storage_uri") is not None:
-            uri = raw["artifact_storage_uri"]
-            if not isinstance(uri, str) or not uri.strip():
-                raise ConfigError(
-                    f"extension_config['adk']['artifact_storage_uri'] must be a non-empty string, got {uri!r}"
-                )
-            values["artifact_storage_uri"] = uri
-        if raw.get("artifact_storage_options") is not None:
-            options = raw["artifact_storage_options"]
-            if not isinstance(options, Mapping):
-                raise ConfigError("extension_config['adk']['artifact_storage_options'] must be a mapping")
-            values["artifact_storage_options"] = dict(options)
-        if raw.get("owner_id_column") is not None:
-            values["owner_id_column"] = parse_column_definition(raw["owner_id_column"])
-        if raw.get("schema") is not None:
-            values["schema"] = validate_identifier(raw["schema"], "schema")
-        if "fts_config" in raw:
-            values["fts_config"] = validate_identifier(raw["fts_config"], "fts_config")
-        if "busy_timeout" in raw:
-            value = raw["busy_timeout"]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3600:
-                raise ConfigError(f"extension_config['adk']['busy_timeout'] must be seconds in 0..3600, got {value!r}")
-            values["busy_timeout"] = float(value)
-        return cls(**values)
-
-
-def _require_bool(value: object, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"extension_config['adk'][{key!r}] must be true or false, got {value!r}")
-    return value
-
-
-class DatabaseConfig:
+class DatabaseConfig(abc.ABC):
     """Shared shape of every adapter config.
 
     ``connection_config`` holds the driver's own connect keywords,
@@ -147,8 +47,8 @@ class DatabaseConfig:
     """
 
     #: The dialect class of the SQL family; set by each adapter.
-    dialect_class: ClassVar[type[BaseDialect]]
-    is_async: bool
+    dialect_class: ClassVar[type[Dialect]]
+    is_async: ClassVar[bool]
 
     def __init__(
         self,
@@ -170,7 +70,7 @@ class DatabaseConfig:
         _ = self.dialect  # dialect-specific checks fail here, at construction
         self.configure()
 
-    def configure(self) -> None:
+    def configure(self) -> None:  # noqa: B027 - optional hook, most adapters need it
         """Driver-specific setup at construction, after the settings above are validated.
 
         Reads ``connection_config``/``pool_config``/``adk``, validates what the
@@ -178,34 +78,90 @@ class DatabaseConfig:
         """
 
     @cached_property
-    def dialect(self) -> BaseDialect:
+    def dialect(self) -> Dialect:
         """The dialect bound to this config's table names and options."""
         return self.dialect_class(self.adk)
 
+    @abc.abstractmethod
+    async def arun(self, operation: Operation[T]) -> T:
+        """Run ``operation`` in one transaction, from async code."""
 
-class SyncDatabaseConfig(DatabaseConfig):
-    """A config whose driver is synchronous: ``run`` executes an operation in one transaction."""
+    @abc.abstractmethod
+    def classify(self, error: BaseException) -> ErrorKind | None:
+        """The kind of a driver exception (see :class:`~sqlspec_adk.engine.driver.ErrorKind`), None to raise it."""
 
-    is_async: bool = False
 
-    def run(self, op: Op[T], *, write: bool) -> T:
-        """Run ``op`` in one transaction (a write transaction when ``write``)."""
-        raise NotImplementedError
+class SyncDatabaseConfig(DatabaseConfig, Generic[C]):
+    """A config whose driver is synchronous (``C`` is its connection type)."""
 
+    is_async: ClassVar[bool] = False
+
+    def run(self, operation: Operation[T]) -> T:
+        """Run ``operation`` in one transaction on the calling thread."""
+        with traced(operation, self.dialect.db_system) as on_retry:
+            return run_sync(self, transaction(operation, self.dialect.rules, self, on_retry))
+
+    async def arun(self, operation: Operation[T]) -> T:
+        """Run ``operation`` in one transaction on a worker thread."""
+        return await asyncio.to_thread(self.run, operation)
+
+    @abc.abstractmethod
     def close_pool(self) -> None:
         """Close every pooled connection; the config can be used again afterwards."""
-        raise NotImplementedError
+
+    # ------------------------------------------------------------ driver glue
+    @abc.abstractmethod
+    def acquire(self, write: bool) -> C: ...
+
+    @abc.abstractmethod
+    def release(self, connection: C, discard: bool) -> None: ...
+
+    def refresh(self) -> None:
+        """Drop idle connections after one was found dead (default: nothing to drop)."""
+
+    @abc.abstractmethod
+    def execute(self, connection: C, stmt: Stmt) -> Any: ...
+
+    @abc.abstractmethod
+    def command(self, connection: C, sql: str) -> None: ...
+
+    @abc.abstractmethod
+    def in_transaction(self, connection: C) -> bool: ...
 
 
 class AsyncDatabaseConfig(DatabaseConfig):
-    """A config whose driver is asynchronous."""
+    """A config whose callers await it: its pool closes with ``await close_pool()``."""
 
-    is_async: bool = True
+    is_async: ClassVar[bool] = True
 
-    async def run(self, op: Op[T], *, write: bool) -> T:
-        """Run ``op`` in one transaction (a write transaction when ``write``)."""
-        raise NotImplementedError
-
+    @abc.abstractmethod
     async def close_pool(self) -> None:
         """Close every pooled connection; the config can be used again afterwards."""
-        raise NotImplementedError
+
+
+class AsyncDriverConfig(AsyncDatabaseConfig, Generic[C]):
+    """An async config over an asynchronous driver (``C`` is its connection type)."""
+
+    async def arun(self, operation: Operation[T]) -> T:
+        """Run ``operation`` in one transaction."""
+        with traced(operation, self.dialect.db_system) as on_retry:
+            return await run_async(self, transaction(operation, self.dialect.rules, self, on_retry))
+
+    # ------------------------------------------------------------ driver glue
+    @abc.abstractmethod
+    async def acquire(self, write: bool) -> C: ...
+
+    @abc.abstractmethod
+    async def release(self, connection: C, discard: bool) -> None: ...
+
+    async def refresh(self) -> None:
+        """Drop idle connections after one was found dead (default: nothing to drop)."""
+
+    @abc.abstractmethod
+    async def execute(self, connection: C, stmt: Stmt) -> Any: ...
+
+    @abc.abstractmethod
+    async def command(self, connection: C, sql: str) -> None: ...
+
+    @abc.abstractmethod
+    def in_transaction(self, connection: C) -> bool: ...

@@ -1,20 +1,25 @@
-"""Store operations written once, run on sync or async drivers.
+"""What a store operation is, as data: statements, operations, transaction rules.
 
-An operation is a generator that yields :class:`Stmt` objects and receives each
-statement's result back through ``send``; its return value is the operation's
-result. The same generator runs on ``sqlite3`` (sync) and ``aiosqlite`` (async),
-the way psycopg 3 writes its protocol once. Adapters supply only ``execute``
-and the transaction around it.
+An operation is written once, as a generator that yields :class:`Stmt` objects
+and receives each statement's result back through ``send``; its return value is
+the operation's result. It knows SQL and how results map back, nothing about
+drivers, threads or time. :class:`Operation` wraps the function that builds it,
+so the engine (:mod:`sqlspec_adk.engine`) can run a fresh copy after a
+transaction the server rolled back, on a sync or an async driver alike (the way
+psycopg 3 writes its protocol once).
+
+Statements use ``?`` placeholders; adapters rewrite them for their driver
+(:mod:`sqlspec_adk.paramstyle`).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["Fetch", "Op", "Stmt", "drive_async", "drive_sync", "to_dollar_params", "to_format_params"]
+__all__ = ["Fetch", "Op", "Operation", "Stmt", "TransactionRules", "operation"]
 
 T = TypeVar("T")
 
@@ -32,69 +37,70 @@ class Fetch(enum.Enum):
 class Stmt:
     """One SQL statement with ``?`` placeholders and positional parameters.
 
-    With ``many=True`` ``params`` is a sequence of parameter rows (executemany).
+    - ``many``: ``params`` is a sequence of parameter rows (executemany).
+    - ``alone``: this is the operation's only statement, so a family whose
+      server runs a lone statement atomically may send it without
+      ``BEGIN``/``COMMIT`` (one round trip).
+    - ``idempotent``: running it again after an unknown outcome (a connection
+      lost mid-statement) is harmless, so a lost ``alone`` write may be retried.
+    - ``duplicate_is_zero``: a unique-key violation means "no row changed"
+      (skip-if-present inserts on families without ``ON CONFLICT``, whose failed
+      statement does not abort the transaction); the engine sends back 0.
+    - ``exists_ok``: DDL whose "already exists" (CREATE) or "does not exist"
+      (DROP) error means the work is done; the engine sends back None.
     """
 
     sql: str
     params: Sequence[Any] = ()
     fetch: Fetch = Fetch.NONE
     many: bool = False
+    alone: bool = False
+    idempotent: bool = False
+    duplicate_is_zero: bool = False
+    exists_ok: bool = False
 
 
 Op = Generator[Stmt, Any, T]
 
 
-def drive_sync(op: Op[T], execute: Callable[[Stmt], Any]) -> T:
-    """Run ``op`` to completion, executing each yielded statement with ``execute``."""
-    try:
-        stmt = next(op)
-        while True:
-            stmt = op.send(execute(stmt))
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[T]):
+    """One store operation: its name, whether it writes, and how to build it.
+
+    ``build`` returns a new generator each time, from inputs validated and
+    prepared before the operation was made, so every attempt runs the same
+    operation from the start. ``table`` names the main table (tracing).
+    """
+
+    name: str
+    build: Callable[[], Op[T]]
+    write: bool
+    table: str = ""
 
 
-async def drive_async(op: Op[T], execute: Callable[[Stmt], Awaitable[Any]]) -> T:
-    """Async twin of :func:`drive_sync`."""
-    try:
-        stmt = next(op)
-        while True:
-            stmt = op.send(await execute(stmt))
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
+def operation(name: str, build: Callable[[], Op[T]], *, write: bool, table: str = "") -> Operation[T]:
+    """An :class:`Operation` (a shorthand that keeps call sites on one line)."""
+    return Operation(name, build, write, table)
 
 
-def _split_outside_quotes(sql: str) -> list[str]:
-    """Split ``sql`` at ``?`` placeholders that are not inside quotes."""
-    pieces: list[str] = []
-    current: list[str] = []
-    quote: str | None = None
-    for char in sql:
-        if quote:
-            current.append(char)
-            if char == quote:
-                quote = None
-        elif char in ("'", '"', "`"):
-            quote = char
-            current.append(char)
-        elif char == "?":
-            pieces.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    pieces.append("".join(current))
-    return pieces
+@dataclass(frozen=True, slots=True)
+class TransactionRules:
+    """How a SQL family runs a transaction: data a dialect states, the engine acts on.
 
+    ``begin_write``/``begin_read`` are sent in order to open a transaction (an
+    empty tuple: the driver opens one implicitly). ``alone_autocommit``: a
+    statement marked ``alone`` runs without BEGIN/COMMIT. Attempts count the
+    first run: ``retry_attempts`` after the server rolled the transaction back
+    (serialization failure, deadlock, lock wait timeout, abort),
+    ``connection_attempts`` after a connection failed before the outcome could
+    be in doubt. ``savepoints``: the family has ``SAVEPOINT`` (group commit).
+    """
 
-def to_dollar_params(sql: str) -> str:
-    """Rewrite ``?`` placeholders as ``$1, $2, ...`` (asyncpg, psqlpy)."""
-    pieces = _split_outside_quotes(sql)
-    return "".join(piece + (f"${index}" if index < len(pieces) else "") for index, piece in enumerate(pieces, start=1))
-
-
-def to_format_params(sql: str) -> str:
-    """Rewrite ``?`` placeholders as ``%s`` and escape literal ``%`` (psycopg, MySQL drivers)."""
-    pieces = [piece.replace("%", "%%") for piece in _split_outside_quotes(sql)]
-    return "%s".join(pieces)
+    begin_write: tuple[str, ...] = ("BEGIN",)
+    begin_read: tuple[str, ...] = ("BEGIN",)
+    commit: str = "COMMIT"
+    rollback: str = "ROLLBACK"
+    alone_autocommit: bool = False
+    retry_attempts: int = 4
+    connection_attempts: int = 4
+    savepoints: bool = True

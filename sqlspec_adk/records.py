@@ -1,10 +1,39 @@
-"""Typed rows exchanged between stores and services."""
+"""Typed rows exchanged between services, stores and dialects, and the prepared writes they pass down.
+
+Writes (:class:`EventWrite`, :class:`MemoryWrite`, :class:`ArtifactWrite`) are
+built and validated before a transaction starts; keys (:class:`ArtifactKey`)
+are valid by construction.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
-__all__ = ["ArtifactRecord", "EventRecord", "MemoryRecord", "SessionPage", "SessionRecord", "SessionSnapshot"]
+from google.adk.artifacts.artifact_util import validate_path_segment
+from google.adk.errors.input_validation_error import InputValidationError
+
+__all__ = [
+    "CONTENT_KINDS",
+    "KIND_FILE",
+    "KIND_INLINE",
+    "KIND_REF",
+    "KIND_TEXT",
+    "USER_PREFIX",
+    "USER_SCOPE",
+    "ArtifactKey",
+    "ArtifactRecord",
+    "ArtifactRow",
+    "ArtifactWrite",
+    "EventRecord",
+    "EventWrite",
+    "MemoryRecord",
+    "MemoryWrite",
+    "SessionPage",
+    "SessionRecord",
+    "SessionSnapshot",
+    "validate_scope",
+]
 
 
 class SessionRecord(TypedDict):
@@ -74,3 +103,165 @@ class ArtifactRecord(TypedDict):
     create_time: float
     size: int
     checksum: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventWrite:
+    """The stored columns of one event, prepared before the append transaction."""
+
+    id: str
+    invocation_id: str
+    author: str
+    timestamp: float
+    event_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryWrite:
+    """The stored columns of one memory entry, prepared (and validated) before the write transaction."""
+
+    app_name: str
+    user_id: str
+    event_id: str
+    session_id: str | None
+    author: str | None
+    timestamp: float
+    content_json: str
+    custom_metadata_json: str | None
+    search_text: str
+    owner_id: Any = None
+
+
+#: Filename prefix that makes an artifact user-scoped (shared by the user's sessions).
+USER_PREFIX = "user:"
+#: ``scope`` value of user-scoped rows; a leading ``/`` is never a valid session id.
+USER_SCOPE = "/user"
+
+#: Stored kinds: raw bytes with a mime type, a text part, a file_data link, an artifact:// reference.
+KIND_INLINE = "inline"
+KIND_TEXT = "text"
+KIND_FILE = "file"
+KIND_REF = "ref"
+#: Kinds whose bytes live in fsspec storage (the others are metadata only).
+CONTENT_KINDS = frozenset({KIND_INLINE, KIND_TEXT})
+_KINDS = frozenset({KIND_INLINE, KIND_TEXT, KIND_FILE, KIND_REF})
+
+
+def validate_scope(*, app_name: str, user_id: str, session_id: str | None) -> None:
+    """Raise ADK's ``InputValidationError`` unless app, user and (given) session are safe path segments."""
+    for name, value in (("app_name", app_name), ("user_id", user_id), ("session_id", session_id)):
+        if value is None and name == "session_id":
+            continue
+        if not isinstance(value, str):
+            raise InputValidationError(f"{name} must be a string, got {value!r}")
+        validate_path_segment(value, name)
+        _require_utf8(value, name)
+
+
+def _require_utf8(value: str, name: str) -> None:
+    """Refuse a lone surrogate: no driver sends one as UTF-8, so it would fail inside the transaction."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputValidationError(
+                f"{name} contains a lone surrogate, which UTF-8 cannot store: {value!r}"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactKey:
+    """Where an artifact's versions live; valid by construction.
+
+    Build it with :meth:`resolve` from ADK's arguments. Direct construction is
+    checked too: every segment passes ADK's ``validate_path_segment`` (no
+    traversal, absolute path, drive letter or NUL), and ``scope`` is
+    :data:`USER_SCOPE` exactly when ``filename`` starts with ``user:``.
+    """
+
+    app_name: str
+    user_id: str
+    scope: str
+    filename: str
+
+    def __post_init__(self) -> None:
+        for name in ("app_name", "user_id", "scope", "filename"):
+            if not isinstance(getattr(self, name), str):
+                raise InputValidationError(f"{name} must be a string, got {getattr(self, name)!r}")
+        validate_path_segment(self.app_name, "app_name")
+        validate_path_segment(self.user_id, "user_id")
+        user_scoped = self.filename.startswith(USER_PREFIX)
+        if user_scoped != (self.scope == USER_SCOPE):
+            raise InputValidationError(
+                f"artifact scope {self.scope!r} does not match filename {self.filename!r}: "
+                f"user-scoped filenames start with {USER_PREFIX!r}"
+            )
+        if not user_scoped:
+            validate_path_segment(self.scope, "session_id")
+        validate_path_segment(self.bare_filename, "filename")
+        for name in ("app_name", "user_id", "scope", "filename"):
+            _require_utf8(getattr(self, name), name)
+
+    @classmethod
+    def resolve(cls, *, app_name: str, user_id: str, filename: str, session_id: str | None) -> ArtifactKey:
+        """The key ADK's arguments name; raises ADK's ``InputValidationError`` for a bad segment.
+
+        User scope applies when ``filename`` starts with ``user:`` or
+        ``session_id`` is None; its filename is normalized to ``user:`` + the
+        bare name, so ``"x"`` saved without a session and ``"user:x"`` are one
+        artifact. A given ``session_id`` is validated even for user scope.
+        """
+        validate_scope(app_name=app_name, user_id=user_id, session_id=session_id)
+        if not isinstance(filename, str):
+            raise InputValidationError(f"filename must be a string, got {filename!r}")
+        if filename.startswith(USER_PREFIX) or session_id is None:
+            bare = filename.removeprefix(USER_PREFIX)
+            return cls(app_name, user_id, USER_SCOPE, USER_PREFIX + bare)
+        return cls(app_name, user_id, session_id, filename)
+
+    @property
+    def is_user_scoped(self) -> bool:
+        return self.scope == USER_SCOPE
+
+    @property
+    def session_id(self) -> str | None:
+        """The session of a session-scoped key, None for user scope."""
+        return None if self.scope == USER_SCOPE else self.scope
+
+    @property
+    def bare_filename(self) -> str:
+        """The filename without the ``user:`` prefix."""
+        return self.filename.removeprefix(USER_PREFIX)
+
+    def params(self) -> tuple[str, str, str, str]:
+        return (self.app_name, self.user_id, self.scope, self.filename)
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactWrite:
+    """The columns of a new version except the version number, prepared before the transaction.
+
+    ``custom_metadata`` is JSON text. For content kinds the bytes are already
+    in storage at ``canonical_uri``; for file_data and references
+    ``canonical_uri`` is the linked URI and ``size``/``checksum`` describe no bytes.
+    """
+
+    kind: str
+    mime_type: str | None
+    display_name: str | None
+    canonical_uri: str
+    custom_metadata: str
+    create_time: float
+    size: int
+    checksum: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"unknown artifact kind {self.kind!r}")
+
+
+class ArtifactRow(ArtifactRecord):
+    """An :class:`~sqlspec_adk.records.ArtifactRecord` plus how to rebuild the Part."""
+
+    kind: str
+    display_name: str | None

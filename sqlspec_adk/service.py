@@ -10,16 +10,17 @@ and no lost app:/user: updates under concurrent writers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, Optional, Union
 
 from google.adk.events.event import Event
-from google.adk.platform import time as platform_time
 from google.adk.platform import uuid as platform_uuid
 from google.adk.sessions.base_session_service import BaseSessionService, GetSessionConfig, ListSessionsResponse
 from google.adk.sessions.session import Session
 from typing_extensions import override
 
 from sqlspec_adk.converters import decode_event, from_marker, merge_state, split_state, to_marker
+from sqlspec_adk.modes import call
 from sqlspec_adk.records import SessionPage, SessionSnapshot
 from sqlspec_adk.store import BaseAsyncADKStore, BaseSyncADKStore
 
@@ -54,15 +55,15 @@ class SQLSpecSessionService(BaseSessionService):
         session_id: Optional[str] = None,
     ) -> Session:
         session_id = (session_id.strip() if session_id else None) or platform_uuid.new_uuid()
-        op = self.store.op_create_session(
+        snapshot = await call(
+            self.store.create_session,
             app_name=app_name,
             user_id=user_id,
             session_id=session_id,
             state=state,
-            now=platform_time.get_time(),
             owner_id=self._owner_for(app_name, user_id),
         )
-        return _to_session(await self.store.arun(op, write=True))
+        return _to_session(snapshot)
 
     @override
     async def get_session(
@@ -73,75 +74,90 @@ class SQLSpecSessionService(BaseSessionService):
         session_id: str,
         config: Optional[GetSessionConfig] = None,
     ) -> Optional[Session]:
-        op = self.store.op_get_session(
+        snapshot = await call(
+            self.store.get_session,
             app_name=app_name,
             user_id=user_id,
             session_id=session_id.strip(),
             num_recent_events=config.num_recent_events if config else None,
             after_timestamp=config.after_timestamp if config else None,
         )
-        snapshot = await self.store.arun(op, write=False)
         return _to_session(snapshot) if snapshot is not None else None
 
     @override
     async def list_sessions(self, *, app_name: str, user_id: Optional[str] = None) -> ListSessionsResponse:
         """Every session of the app (or user): oldest-updated first, merged state, no events."""
-        page = await self.store.arun(self.store.op_list_sessions(app_name=app_name, user_id=user_id), write=False)
+        page = await call(self.store.list_sessions, app_name=app_name, user_id=user_id)
         return ListSessionsResponse(sessions=_page_sessions(page))
 
     async def list_sessions_page(
         self, *, app_name: str, user_id: Optional[str] = None, page_size: int = 100, page_token: Optional[str] = None
     ) -> tuple[ListSessionsResponse, Optional[str]]:
         """One page of :meth:`list_sessions` and the token of the next page (None at the end)."""
-        op = self.store.op_list_sessions(app_name=app_name, user_id=user_id, limit=page_size, cursor=page_token)
-        page = await self.store.arun(op, write=False)
+        page = await call(
+            self.store.list_sessions, app_name=app_name, user_id=user_id, limit=page_size, cursor=page_token
+        )
         return ListSessionsResponse(sessions=_page_sessions(page)), page["next_cursor"]
 
     @override
     async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:
-        op = self.store.op_delete_session(app_name=app_name, user_id=user_id, session_id=session_id.strip())
-        await self.store.arun(op, write=True)
+        await call(self.store.delete_session, app_name=app_name, user_id=user_id, session_id=session_id.strip())
 
     @override
     async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
-        _, user_state = await self.store.arun(
-            self.store.op_get_scoped_state(app_name=app_name, user_id=user_id), write=False
-        )
+        _, user_state = await call(self.store.get_scoped_state, app_name=app_name, user_id=user_id)
         return user_state
 
     async def get_app_state(self, *, app_name: str) -> dict[str, Any]:
         """App-scoped state with unprefixed keys ({} when none)."""
-        app_state, _ = await self.store.arun(self.store.op_get_scoped_state(app_name=app_name, user_id=""), write=False)
+        app_state, _ = await call(self.store.get_scoped_state, app_name=app_name, user_id="")
         return app_state
 
     @override
     async def append_event(self, session: Session, event: Event) -> Event:
         if event.partial:
             return event
-        # Refuse JSON-unsafe state before touching the session or the database.
-        split_state(event.actions.state_delta if event.actions else None)
+        # Refuse state that cannot be stored before touching the session or the database.
+        delta = split_state(event.actions.state_delta if event.actions else None)
         self._apply_temp_state(session, event)
         event = self._trim_temp_delta_state(event)
-        op = self.store.op_append_event(
+        revision = await call(
+            self.store.append_event,
             app_name=session.app_name,
             user_id=session.user_id,
             session_id=session.id,
             expected_revision=from_marker(session._storage_update_marker),
             expected_update_time=session.last_update_time,
             event=event,
+            delta=delta,
         )
-        revision = await self.store.arun(op, write=True)
         session._storage_update_marker = to_marker(revision)
         session.last_update_time = event.timestamp
         return self._commit_event_to_session(session, event)
 
     async def delete_events_before(self, *, before: float, app_name: Optional[str] = None) -> int:
         """Retention: delete events older than ``before`` (epoch seconds); returns the count."""
-        return await self.store.arun(self.store.op_delete_events_before(before=before, app_name=app_name), write=True)
+        return await call(self.store.delete_events_before, before=before, app_name=app_name)
 
     async def delete_idle_sessions(self, *, before: float, app_name: Optional[str] = None) -> int:
         """Retention: delete sessions not updated since ``before``, with their events; returns the count."""
-        return await self.store.arun(self.store.op_delete_idle_sessions(before=before, app_name=app_name), write=True)
+        return await call(self.store.delete_idle_sessions, before=before, app_name=app_name)
+
+    @override
+    async def flush(self) -> None:
+        """Nothing to flush: an append returns only after its transaction committed."""
+
+    async def close(self) -> None:
+        """Close the store's pool; idempotent, and the service can be used again afterwards."""
+        await call(self.store.close)
+
+    async def __aenter__(self) -> SQLSpecSessionService:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.close()
 
 
 def _to_session(snapshot: SessionSnapshot) -> Session:

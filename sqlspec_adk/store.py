@@ -1,109 +1,121 @@
 """The session store contract, async and sync.
 
-Each operation is built once (:class:`SessionStoreOps`, from the config's
-dialect) and run by the async or sync base, whose public methods
-:mod:`sqlspec_adk._runner` makes from the ``op_*`` builders (same parameters
-and docstrings). Input is validated while the operation is built, so bad input
-fails before any connection is touched. A sync store's
-:meth:`BaseSyncADKStore.arun` runs in a worker thread, so it never blocks the
-event loop.
+:class:`SessionStoreBase` validates each call's input and prepares it once,
+before any connection is touched, as an :class:`~sqlspec_adk.protocol.Operation`
+built from the config's dialect (``dialect.sessions``); the async and sync
+stores run it through their config, one transaction each. Method names are the
+same at every layer: ``service.append_event`` → ``store.append_event`` →
+``dialect.sessions.append_event``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Generic
+from types import TracebackType
+from typing import Any, Generic, TypeVar
 
 from google.adk.events.event import Event
+from google.adk.platform import time as platform_time
 
-from sqlspec_adk._runner import AC, SC, AsyncRunner, C, SyncRunner, async_method, sync_method
-from sqlspec_adk.converters import check_key_text, encode_event, split_state
-from sqlspec_adk.dialects.base import BaseDialect, EventWrite
+from sqlspec_adk.config import AsyncDatabaseConfig, DatabaseConfig, SyncDatabaseConfig
+from sqlspec_adk.converters import StateDelta, check_key_text, encode_event, split_state
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.migrations import upgrade
-from sqlspec_adk.protocol import Op
-from sqlspec_adk.records import SessionPage, SessionSnapshot
+from sqlspec_adk.protocol import Operation, operation
+from sqlspec_adk.records import EventWrite, SessionPage, SessionSnapshot
 
-__all__ = ["BaseAsyncADKStore", "BaseSyncADKStore", "SessionStoreOps"]
+__all__ = ["BaseAsyncADKStore", "BaseSyncADKStore", "SessionStoreBase"]
+
+C = TypeVar("C", bound=DatabaseConfig)
+AC = TypeVar("AC", bound=AsyncDatabaseConfig)
+SC = TypeVar("SC", bound=SyncDatabaseConfig[Any])
+Scoped = tuple[dict[str, Any], dict[str, Any]]
 
 
-class SessionStoreOps(Generic[C]):
-    """Builds the session operations for one config; shared by the async and sync stores."""
+class SessionStoreBase(Generic[C]):
+    """Session operations prepared for one config; shared by the async and sync stores."""
 
     def __init__(self, config: C) -> None:
         if not config.adk.enable_sessions:
             raise ConfigError("extension_config['adk']['enable_sessions'] is false: this config has no session tables")
         self.config = config
-        self.dialect: BaseDialect = config.dialect
+        self.dialect = config.dialect
+        self.sql = config.dialect.sessions
 
-    def op_create_tables(self) -> Op[int]:
-        """Bring the schema to the newest version (idempotent); returns that version."""
-        return upgrade(self.dialect)
+    def _create_tables(self) -> Operation[int]:
+        return operation("create_tables", lambda: upgrade(self.dialect), write=True)
 
-    def op_create_session(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        state: Mapping[str, Any] | None,
-        now: float,
-        owner_id: Any = None,
-    ) -> Op[SessionSnapshot]:
-        """Create a session at revision 0, splitting ``state`` by prefix (``temp:`` keys dropped).
-
-        Raises ``AlreadyExistsError`` when the session id is taken in this app and user.
-        """
-        _check_keys(app_name=app_name, user_id=user_id, session_id=session_id)
-        delta = split_state(state)
-        return self.dialect.create_session(
-            app_name=app_name, user_id=user_id, session_id=session_id, delta=delta, now=now, owner_id=owner_id
+    def _create_session(
+        self, *, app_name: str, user_id: str, session_id: str, state: Mapping[str, Any] | None, owner_id: Any
+    ) -> Operation[SessionSnapshot]:
+        _require_keys(app_name=app_name, user_id=user_id, session_id=session_id)
+        delta, now = split_state(state), platform_time.get_time()
+        return operation(
+            "create_session",
+            lambda: self.sql.create_session(
+                app_name=app_name, user_id=user_id, session_id=session_id, delta=delta, now=now, owner_id=owner_id
+            ),
+            write=True,
+            table=self.config.adk.session_table,
         )
 
-    def op_get_session(
+    def _get_session(
         self,
         *,
         app_name: str,
         user_id: str,
         session_id: str,
-        num_recent_events: int | None = None,
-        after_timestamp: float | None = None,
-    ) -> Op[SessionSnapshot | None]:
-        """The session, its scoped state and its events in append order, or None.
-
-        Events are the newest ``num_recent_events`` (all when None) at or after ``after_timestamp``.
-        """
+        num_recent_events: int | None,
+        after_timestamp: float | None,
+    ) -> Operation[SessionSnapshot | None]:
         if num_recent_events is not None and num_recent_events < 0:
             raise ValueError(f"num_recent_events must be >= 0, got {num_recent_events}")
         check_key_text(app_name=app_name, user_id=user_id, session_id=session_id)
-        return self.dialect.get_session(
-            app_name=app_name,
-            user_id=user_id,
-            session_id=session_id,
-            num_recent_events=num_recent_events,
-            after_timestamp=after_timestamp,
+        return operation(
+            "get_session",
+            lambda: self.sql.get_session(
+                app_name=app_name,
+                user_id=user_id,
+                session_id=session_id,
+                num_recent_events=num_recent_events,
+                after_timestamp=after_timestamp,
+            ),
+            write=False,
+            table=self.config.adk.session_table,
         )
 
-    def op_list_sessions(
-        self, *, app_name: str, user_id: str | None = None, limit: int | None = None, cursor: str | None = None
-    ) -> Op[SessionPage]:
-        """One page of sessions without events, oldest-updated first; ``cursor`` continues a previous page."""
+    def _list_sessions(
+        self, *, app_name: str, user_id: str | None, limit: int | None, cursor: str | None
+    ) -> Operation[SessionPage]:
         if limit is not None and limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
         check_key_text(app_name=app_name, user_id=user_id)
-        return self.dialect.list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor)
+        return operation(
+            "list_sessions",
+            lambda: self.sql.list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor),
+            write=False,
+            table=self.config.adk.session_table,
+        )
 
-    def op_delete_session(self, *, app_name: str, user_id: str, session_id: str) -> Op[int]:
-        """Delete a session and its events; returns 0 or 1."""
+    def _delete_session(self, *, app_name: str, user_id: str, session_id: str) -> Operation[int]:
         check_key_text(app_name=app_name, user_id=user_id, session_id=session_id)
-        return self.dialect.delete_session(app_name=app_name, user_id=user_id, session_id=session_id)
+        return operation(
+            "delete_session",
+            lambda: self.sql.delete_session(app_name=app_name, user_id=user_id, session_id=session_id),
+            write=True,
+            table=self.config.adk.session_table,
+        )
 
-    def op_get_scoped_state(self, *, app_name: str, user_id: str) -> Op[tuple[dict[str, Any], dict[str, Any]]]:
-        """(app state, user state) without prefixes; empty dicts when none is stored."""
+    def _get_scoped_state(self, *, app_name: str, user_id: str) -> Operation[Scoped]:
         check_key_text(app_name=app_name, user_id=user_id)
-        return self.dialect.get_scoped_state(app_name=app_name, user_id=user_id)
+        return operation(
+            "get_scoped_state",
+            lambda: self.sql.get_scoped_state(app_name=app_name, user_id=user_id),
+            write=False,
+            table=self.config.adk.user_state_table,
+        )
 
-    def op_append_event(
+    def _append_event(
         self,
         *,
         app_name: str,
@@ -112,8 +124,8 @@ class SessionStoreOps(Generic[C]):
         expected_revision: int | None,
         expected_update_time: float,
         event: Event,
-    ) -> Op[int]:
-        """Append a non-partial event whose ``temp:`` keys are already trimmed; returns the new revision."""
+        delta: StateDelta | None,
+    ) -> Operation[int]:
         check_key_text(
             app_name=app_name,
             user_id=user_id,
@@ -122,7 +134,8 @@ class SessionStoreOps(Generic[C]):
             invocation_id=event.invocation_id,
             author=event.author,
         )
-        delta = split_state(event.actions.state_delta if event.actions else None)
+        if delta is None:
+            delta = split_state(event.actions.state_delta if event.actions else None)
         write = EventWrite(
             id=event.id,
             invocation_id=event.invocation_id,
@@ -130,51 +143,245 @@ class SessionStoreOps(Generic[C]):
             timestamp=float(event.timestamp),
             event_json=encode_event(event),
         )
-        return self.dialect.append_event(
-            app_name=app_name,
-            user_id=user_id,
-            session_id=session_id,
-            expected_revision=expected_revision,
-            expected_update_time=expected_update_time,
-            event=write,
-            delta=delta,
+        prepared = delta
+        return operation(
+            "append_event",
+            lambda: self.sql.append_event(
+                app_name=app_name,
+                user_id=user_id,
+                session_id=session_id,
+                expected_revision=expected_revision,
+                expected_update_time=expected_update_time,
+                event=write,
+                delta=prepared,
+            ),
+            write=True,
+            table=self.config.adk.events_table,
         )
 
-    def op_delete_events_before(self, *, before: float, app_name: str | None = None) -> Op[int]:
-        """Retention: delete events with ``timestamp < before`` (epoch seconds); returns the count."""
-        return self.dialect.delete_events_before(before=before, app_name=app_name)
+    def _delete_events_before(self, *, before: float, app_name: str | None) -> Operation[int]:
+        return operation(
+            "delete_events_before",
+            lambda: self.sql.delete_events_before(before=float(before), app_name=app_name),
+            write=True,
+            table=self.config.adk.events_table,
+        )
 
-    def op_delete_idle_sessions(self, *, before: float, app_name: str | None = None) -> Op[int]:
-        """Retention: delete sessions not updated since ``before`` and their events; returns the count."""
-        return self.dialect.delete_idle_sessions(before=before, app_name=app_name)
+    def _delete_idle_sessions(self, *, before: float, app_name: str | None) -> Operation[int]:
+        return operation(
+            "delete_idle_sessions",
+            lambda: self.sql.delete_idle_sessions(before=float(before), app_name=app_name),
+            write=True,
+            table=self.config.adk.session_table,
+        )
 
 
-def _check_keys(**values: object) -> None:
+def _require_keys(**values: object) -> None:
     for name, value in values.items():
         if not isinstance(value, str) or not value:
             raise ValueError(f"{name} must be a non-empty string, got {value!r}")
     check_key_text(**values)
 
 
-class BaseAsyncADKStore(AsyncRunner[AC], SessionStoreOps[AC]):
+class BaseAsyncADKStore(SessionStoreBase[AC]):
     """Session store over an async driver."""
 
-    create_tables = async_method(SessionStoreOps.op_create_tables, write=True)
-    create_session = async_method(SessionStoreOps.op_create_session, write=True)
-    get_session = async_method(SessionStoreOps.op_get_session, write=False)
-    list_sessions = async_method(SessionStoreOps.op_list_sessions, write=False)
-    delete_session = async_method(SessionStoreOps.op_delete_session, write=True)
-    delete_events_before = async_method(SessionStoreOps.op_delete_events_before, write=True)
-    delete_idle_sessions = async_method(SessionStoreOps.op_delete_idle_sessions, write=True)
+    async def create_tables(self) -> int:
+        """Bring the schema to the newest version (idempotent); returns that version."""
+        return await self.config.arun(self._create_tables())
+
+    async def create_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        state: Mapping[str, Any] | None = None,
+        owner_id: Any = None,
+    ) -> SessionSnapshot:
+        """Create a session at revision 0, splitting ``state`` by prefix; AlreadyExistsError if the id is taken."""
+        op = self._create_session(
+            app_name=app_name, user_id=user_id, session_id=session_id, state=state, owner_id=owner_id
+        )
+        return await self.config.arun(op)
+
+    async def get_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        num_recent_events: int | None = None,
+        after_timestamp: float | None = None,
+    ) -> SessionSnapshot | None:
+        """The session, its scoped state and its newest ``num_recent_events`` events at or after a time, or None."""
+        op = self._get_session(
+            app_name=app_name,
+            user_id=user_id,
+            session_id=session_id,
+            num_recent_events=num_recent_events,
+            after_timestamp=after_timestamp,
+        )
+        return await self.config.arun(op)
+
+    async def list_sessions(
+        self, *, app_name: str, user_id: str | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> SessionPage:
+        """One page of sessions without events, oldest-updated first; ``cursor`` continues a previous page."""
+        return await self.config.arun(
+            self._list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor)
+        )
+
+    async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> int:
+        """Delete a session and its events; returns 0 or 1."""
+        return await self.config.arun(self._delete_session(app_name=app_name, user_id=user_id, session_id=session_id))
+
+    async def get_scoped_state(self, *, app_name: str, user_id: str) -> Scoped:
+        """(app state, user state) without prefixes; empty dicts when none is stored."""
+        return await self.config.arun(self._get_scoped_state(app_name=app_name, user_id=user_id))
+
+    async def append_event(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        expected_revision: int | None,
+        expected_update_time: float,
+        event: Event,
+        delta: StateDelta | None = None,
+    ) -> int:
+        """Append a non-partial event (``temp:`` keys already trimmed) in one transaction; returns the new revision.
+
+        ``delta`` is the event's state delta already split (:func:`~sqlspec_adk.converters.split_state`); it
+        is split here when omitted.
+        """
+        op = self._append_event(
+            app_name=app_name,
+            user_id=user_id,
+            session_id=session_id,
+            expected_revision=expected_revision,
+            expected_update_time=expected_update_time,
+            event=event,
+            delta=delta,
+        )
+        return await self.config.arun(op)
+
+    async def delete_events_before(self, *, before: float, app_name: str | None = None) -> int:
+        """Retention: delete events with ``timestamp < before`` (epoch seconds); returns the count."""
+        return await self.config.arun(self._delete_events_before(before=before, app_name=app_name))
+
+    async def delete_idle_sessions(self, *, before: float, app_name: str | None = None) -> int:
+        """Retention: delete sessions not updated since ``before`` and their events; returns the count."""
+        return await self.config.arun(self._delete_idle_sessions(before=before, app_name=app_name))
+
+    async def close(self) -> None:
+        """Close the config's pool (idempotent; the store can be used again afterwards)."""
+        await self.config.close_pool()
+
+    async def __aenter__(self) -> BaseAsyncADKStore[AC]:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.close()
 
 
-class BaseSyncADKStore(SyncRunner[SC], SessionStoreOps[SC]):
-    """Session store over a sync driver; :meth:`arun` keeps it off the event loop."""
+class BaseSyncADKStore(SessionStoreBase[SC]):
+    """Session store over a sync driver: the same operations, run on the calling thread."""
 
-    create_tables = sync_method(SessionStoreOps.op_create_tables, write=True)
-    create_session = sync_method(SessionStoreOps.op_create_session, write=True)
-    get_session = sync_method(SessionStoreOps.op_get_session, write=False)
-    list_sessions = sync_method(SessionStoreOps.op_list_sessions, write=False)
-    delete_session = sync_method(SessionStoreOps.op_delete_session, write=True)
-    delete_events_before = sync_method(SessionStoreOps.op_delete_events_before, write=True)
-    delete_idle_sessions = sync_method(SessionStoreOps.op_delete_idle_sessions, write=True)
+    def create_tables(self) -> int:
+        """Bring the schema to the newest version (idempotent); returns that version."""
+        return self.config.run(self._create_tables())
+
+    def create_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        state: Mapping[str, Any] | None = None,
+        owner_id: Any = None,
+    ) -> SessionSnapshot:
+        """Create a session at revision 0, splitting ``state`` by prefix; AlreadyExistsError if the id is taken."""
+        op = self._create_session(
+            app_name=app_name, user_id=user_id, session_id=session_id, state=state, owner_id=owner_id
+        )
+        return self.config.run(op)
+
+    def get_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        num_recent_events: int | None = None,
+        after_timestamp: float | None = None,
+    ) -> SessionSnapshot | None:
+        """The session, its scoped state and its newest ``num_recent_events`` events at or after a time, or None."""
+        op = self._get_session(
+            app_name=app_name,
+            user_id=user_id,
+            session_id=session_id,
+            num_recent_events=num_recent_events,
+            after_timestamp=after_timestamp,
+        )
+        return self.config.run(op)
+
+    def list_sessions(
+        self, *, app_name: str, user_id: str | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> SessionPage:
+        """One page of sessions without events, oldest-updated first; ``cursor`` continues a previous page."""
+        return self.config.run(self._list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor))
+
+    def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> int:
+        """Delete a session and its events; returns 0 or 1."""
+        return self.config.run(self._delete_session(app_name=app_name, user_id=user_id, session_id=session_id))
+
+    def get_scoped_state(self, *, app_name: str, user_id: str) -> Scoped:
+        """(app state, user state) without prefixes; empty dicts when none is stored."""
+        return self.config.run(self._get_scoped_state(app_name=app_name, user_id=user_id))
+
+    def append_event(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        expected_revision: int | None,
+        expected_update_time: float,
+        event: Event,
+        delta: StateDelta | None = None,
+    ) -> int:
+        """Append a non-partial event (``temp:`` keys already trimmed) in one transaction; returns the new revision."""
+        op = self._append_event(
+            app_name=app_name,
+            user_id=user_id,
+            session_id=session_id,
+            expected_revision=expected_revision,
+            expected_update_time=expected_update_time,
+            event=event,
+            delta=delta,
+        )
+        return self.config.run(op)
+
+    def delete_events_before(self, *, before: float, app_name: str | None = None) -> int:
+        """Retention: delete events with ``timestamp < before`` (epoch seconds); returns the count."""
+        return self.config.run(self._delete_events_before(before=before, app_name=app_name))
+
+    def delete_idle_sessions(self, *, before: float, app_name: str | None = None) -> int:
+        """Retention: delete sessions not updated since ``before`` and their events; returns the count."""
+        return self.config.run(self._delete_idle_sessions(before=before, app_name=app_name))
+
+    def close(self) -> None:
+        """Close the config's pool (idempotent; the store can be used again afterwards)."""
+        self.config.close_pool()
+
+    def __enter__(self) -> BaseSyncADKStore[SC]:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()

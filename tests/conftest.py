@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,10 @@ class Backend:
         return config
 
     async def _store(self, index: int, config: Any, adk: dict[str, Any]) -> Any:
+        from sqlspec_adk.modes import call
+
         store = self.spec.classes()[index](config if config is not None else self.config(**adk))
-        await store.arun(store.op_create_tables(), write=True)
+        await call(store.create_tables)
         return store
 
     async def session_store(self, config: Any = None, **adk: Any) -> Any:
@@ -75,12 +76,11 @@ class Backend:
         for config in self._configs:
             await self.close_config(config)
         if self.spec.server and self._configs:
+            from sqlspec_adk.migrations import drop_tables
+
             cleanup = self.config()
             try:
-                if cleanup.is_async:
-                    await cleanup.run(cleanup.dialect.drop_tables(), write=True)
-                else:
-                    await asyncio.to_thread(cleanup.run, cleanup.dialect.drop_tables(), write=True)
+                await drop_tables(cleanup)
             finally:
                 await self.close_config(cleanup)
 

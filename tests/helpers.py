@@ -9,16 +9,21 @@ from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
 from google.genai import types
 
-from sqlspec_adk.protocol import Fetch, Op, Stmt
+from sqlspec_adk.protocol import Fetch, Op, Operation, Stmt
 
 
-def raw(sql: str, params: tuple[Any, ...] = (), fetch: Fetch = Fetch.ALL) -> Op[Any]:
+def raw_op(sql: str, params: Any = (), fetch: Fetch = Fetch.ALL, *, write: bool = False) -> Operation[Any]:
     """An operation running one statement (``?`` placeholders), for checks straight against storage."""
 
-    def op() -> Generator[Stmt, Any, Any]:
+    def build() -> Generator[Stmt, Any, Any]:
         return (yield Stmt(sql, params, fetch))
 
-    return op()
+    return Operation("raw", build, write)
+
+
+async def raw(config: Any, sql: str, params: Any = (), fetch: Fetch = Fetch.ALL, *, write: bool = False) -> Any:
+    """Run one statement on ``config`` (sync or async) in its own transaction and return its result."""
+    return await config.arun(raw_op(sql, params, fetch, write=write))
 
 
 def event(
@@ -47,17 +52,18 @@ def event(
 
 
 class StatementCounter:
-    """Counts the statements of every operation a store runs (wraps ``store.arun``)."""
+    """Counts the statements of every operation a store's config runs (wraps ``config.arun``)."""
 
     def __init__(self, store: Any) -> None:
         self.count = 0
-        self._store = store
-        self._original = store.arun
+        self._config = store.config
+        self._original = store.config.arun
 
-        async def counting_arun(op: Op[Any], *, write: bool) -> Any:
-            return await self._original(self._wrap(op), write=write)
+        async def counting_arun(operation: Operation[Any]) -> Any:
+            counted = Operation(operation.name, lambda: self._wrap(operation.build()), operation.write, operation.table)
+            return await self._original(counted)
 
-        store.arun = counting_arun
+        self._config.arun = counting_arun
 
     def _wrap(self, op: Op[Any]) -> Op[Any]:
         try:
@@ -73,4 +79,4 @@ class StatementCounter:
         self.count = 0
 
     def restore(self) -> None:
-        self._store.arun = self._original
+        self._config.arun = self._original

@@ -1,71 +1,66 @@
-"""What the ``sqlite3`` and ``aiosqlite`` configs share.
+"""Connection glue the SQLite adapters share (sqlite, aiosqlite, ADBC's SQLite driver).
 
 The database and connect keywords (transactions explicit), the pool bound (an
 in-memory database always uses exactly one connection), the PRAGMAs every new
-connection runs, and the statement that opens a read or write transaction.
+connection runs, and the stdlib driver's answers to the engine's questions.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlspec_adk.adapters._sqlite_files import claim_sqlite_file, release_sqlite_file
-from sqlspec_adk.config import DatabaseConfig
-from sqlspec_adk.dialects.sqlite import (
-    BEGIN_READ,
-    BEGIN_WRITE,
-    SqliteDialect,
-    connect_arguments,
-    connection_pragmas,
-    is_memory_database,
-)
-from sqlspec_adk.protocol import Fetch, Op, Stmt, drive_sync
+from sqlspec_adk.engine.driver import ErrorKind
+from sqlspec_adk.protocol import Fetch, Stmt
 
-__all__ = ["SqliteConfigBase", "execute_stdlib", "run_transaction"]
+__all__ = [
+    "StdlibGlue",
+    "classify_sqlite",
+    "connect_arguments",
+    "connection_pragmas",
+    "execute_stdlib",
+    "is_memory_database",
+]
 
-T = TypeVar("T")
+#: What :func:`claim_sqlite_file` calls the library the stdlib adapters open files with.
+STDLIB = "the stdlib sqlite3 module (sqlite/aiosqlite adapters)"
 
 
-class SqliteConfigBase(DatabaseConfig):
-    """Base of the SQLite configs.
+def is_memory_database(database: str) -> bool:
+    """Whether ``database`` names a private in-memory database (one connection only)."""
+    return database in ("", ":memory:") or ("mode=memory" in database and database.startswith("file:"))
 
-    ``connection_config`` takes the driver's ``connect`` keywords (``database``,
-    ...); ``pool_config={"max_size": n}`` bounds open connections (default 4;
-    an in-memory database always uses exactly one).
+
+def connect_arguments(connection_config: dict[str, Any], busy_timeout: float) -> tuple[str, dict[str, Any]]:
+    """(database, keyword arguments) for ``sqlite3.connect`` / ``aiosqlite.connect``; transactions explicit."""
+    options = dict(connection_config)
+    database = str(options.pop("database", ":memory:"))
+    options.setdefault("timeout", busy_timeout)
+    options["isolation_level"] = None
+    if database.startswith("file:"):
+        options.setdefault("uri", True)
+    return database, options
+
+
+def connection_pragmas(database: str, busy_timeout: float) -> list[str]:
+    """PRAGMAs run on every new connection, in order.
+
+    ``busy_timeout`` comes first: switching to WAL needs a lock, and a connection opened while another
+    one recovers the WAL of a crashed writer must wait for it rather than fail at once.
+    ``synchronous = FULL``: an acknowledged commit survives a power loss.
     """
+    pragmas = [f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}"]
+    if not is_memory_database(database):
+        pragmas.append("PRAGMA journal_mode = WAL")
+    return [*pragmas, "PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL"]
 
-    dialect_class = SqliteDialect
 
-    def configure(self) -> None:
-        self.database, self._connect_kwargs = connect_arguments(self.connection_config, self.adk.busy_timeout)
-        self.max_size = 1 if is_memory_database(self.database) else int(self.pool_config.get("max_size", 4))
-        self.configure_pool()
-
-    def configure_pool(self) -> None:
-        """Set up the (empty) pool; runs at construction, after :attr:`database` and :attr:`max_size`."""
-        raise NotImplementedError
-
-    #: What :func:`claim_sqlite_file` calls the library these configs open files with.
-    library = "the stdlib sqlite3 module (sqlite/aiosqlite adapters)"
-
-    def claim_file(self) -> None:
-        """Refuse a file ADBC's SQLite has open in this process; call before opening a connection."""
-        claim_sqlite_file(self.database, self.library, self)
-
-    def release_file(self) -> None:
-        """Give the file back once every connection is closed."""
-        release_sqlite_file(self.database, self.library, self)
-
-    def pragmas(self) -> list[str]:
-        """Statements every new connection runs first."""
-        return connection_pragmas(self.database, self.adk.busy_timeout)
-
-    @staticmethod
-    def begin_sql(write: bool) -> str:
-        """``BEGIN IMMEDIATE`` for writes (the write lock up front), plain ``BEGIN`` for reads."""
-        return BEGIN_WRITE if write else BEGIN_READ
+def classify_sqlite(error: BaseException) -> ErrorKind | None:
+    """A unique-key violation is DUPLICATE; SQLite has no other error the engine may retry (busy waits already)."""
+    if isinstance(error, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(error):
+        return ErrorKind.DUPLICATE
+    return None
 
 
 def execute_stdlib(connection: sqlite3.Connection, stmt: Stmt) -> Any:
@@ -78,25 +73,30 @@ def execute_stdlib(connection: sqlite3.Connection, stmt: Stmt) -> Any:
         return cursor.fetchone()
     if stmt.fetch is Fetch.ALL:
         return cursor.fetchall()
-    if stmt.fetch is Fetch.ROWCOUNT:
-        return cursor.rowcount
-    return None
+    return cursor.rowcount if stmt.fetch is Fetch.ROWCOUNT else None
 
 
-def run_transaction(connection: sqlite3.Connection, op: Op[T], begin: str) -> T:
-    """Run ``op`` in one transaction on a stdlib connection (``begin``, its statements, ``COMMIT``).
+class StdlibGlue:
+    """The engine's statement-level questions, answered for a stdlib ``sqlite3.Connection``."""
 
-    On any error the transaction is rolled back and the error re-raised; if
-    even the rollback fails, ``connection.in_transaction`` stays true and the
-    caller must discard the connection.
-    """
-    try:
-        connection.execute(begin)
-        result = drive_sync(op, lambda stmt: execute_stdlib(connection, stmt))
-        connection.execute("COMMIT")
-        return result
-    except BaseException:
-        if connection.in_transaction:
-            with contextlib.suppress(sqlite3.Error):  # if it fails, in_transaction tells the caller
-                connection.rollback()
-        raise
+    database: str
+
+    def execute(self, connection: sqlite3.Connection, stmt: Stmt) -> Any:
+        return execute_stdlib(connection, stmt)
+
+    def command(self, connection: sqlite3.Connection, sql: str) -> None:
+        connection.execute(sql)
+
+    def in_transaction(self, connection: sqlite3.Connection) -> bool:
+        return connection.in_transaction
+
+    def classify(self, error: BaseException) -> ErrorKind | None:
+        return classify_sqlite(error)
+
+    def claim_file(self) -> None:
+        """Refuse a file ADBC's SQLite has open in this process; call before opening a connection."""
+        claim_sqlite_file(self.database, STDLIB, self)
+
+    def release_file(self) -> None:
+        """Give the file back once every connection is closed."""
+        release_sqlite_file(self.database, STDLIB, self)

@@ -2,22 +2,12 @@
 
 from sqlspec_adk.artifact.service import ArtifactVersionConflictError, SQLSpecArtifactService
 from sqlspec_adk.artifact.storage import ArtifactStorage
-from sqlspec_adk.artifact.store import (
-    ArtifactKey,
-    ArtifactRow,
-    ArtifactStoreOps,
-    ArtifactWrite,
-    BaseAsyncADKArtifactStore,
-    BaseSyncADKArtifactStore,
-)
+from sqlspec_adk.artifact.store import ArtifactStoreBase, BaseAsyncADKArtifactStore, BaseSyncADKArtifactStore
 
 __all__ = [
-    "ArtifactKey",
-    "ArtifactRow",
     "ArtifactStorage",
-    "ArtifactStoreOps",
+    "ArtifactStoreBase",
     "ArtifactVersionConflictError",
-    "ArtifactWrite",
     "BaseAsyncADKArtifactStore",
     "BaseSyncADKArtifactStore",
     "SQLSpecArtifactService",

@@ -32,6 +32,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any, Optional, Union
 
 from google.adk.artifacts.artifact_util import (
@@ -48,7 +49,9 @@ from typing_extensions import override
 from sqlspec_adk.artifact.storage import ArtifactStorage, BlobLocation, sha256_hex
 from sqlspec_adk.artifact.store import BaseAsyncADKArtifactStore, BaseSyncADKArtifactStore
 from sqlspec_adk.converters import check_json_state, encode_state
-from sqlspec_adk.dialects.artifact_sql import (
+from sqlspec_adk.errors import ArtifactIntegrityError, ConfigError, InputValidationError, InvalidStateError
+from sqlspec_adk.modes import call
+from sqlspec_adk.records import (
     CONTENT_KINDS,
     KIND_FILE,
     KIND_INLINE,
@@ -58,7 +61,6 @@ from sqlspec_adk.dialects.artifact_sql import (
     ArtifactRow,
     ArtifactWrite,
 )
-from sqlspec_adk.errors import ArtifactIntegrityError, ConfigError, InputValidationError, InvalidStateError
 
 __all__ = [
     "MAX_REFERENCE_DEPTH",
@@ -186,7 +188,7 @@ class SQLSpecArtifactService(BaseArtifactService):
     async def _insert(self, key: ArtifactKey, write: ArtifactWrite, location: Optional[BlobLocation]) -> int:
         try:
             for attempt in range(SAVE_ATTEMPTS):
-                version = await self.store.arun(self.store.op_save_version(key, write), write=True)
+                version = await call(self.store.save_artifact_version, key, write)
                 if version is not None:
                     return version
                 # Jitter so writers that collided do not collide again in lockstep.
@@ -204,7 +206,7 @@ class SQLSpecArtifactService(BaseArtifactService):
     async def _discard_if_unreferenced(self, key: ArtifactKey, location: BlobLocation) -> None:
         """Remove a failed save's blob, unless its row committed despite the error (e.g. a lost COMMIT reply)."""
         try:
-            referenced = await self.store.arun(self.store.op_uri_exists(key, location.uri), write=False)
+            referenced = await call(self.store.artifact_uri_exists, key, location.uri)
         except Exception:
             logger.warning("kept artifact blob %s: could not check whether its save committed", location.uri)
             return
@@ -238,7 +240,7 @@ class SQLSpecArtifactService(BaseArtifactService):
         remaining_depth: int,
     ) -> Optional[types.Part]:
         key = ArtifactKey.resolve(app_name=app_name, user_id=user_id, filename=filename, session_id=session_id)
-        row = await self.store.arun(self.store.op_get_version(key, version), write=False)
+        row = await call(self.store.get_artifact_version, key, version)
         if row is None:
             return None
         kind = row["kind"]
@@ -278,8 +280,7 @@ class SQLSpecArtifactService(BaseArtifactService):
     @override
     async def list_artifact_keys(self, *, app_name: str, user_id: str, session_id: Optional[str] = None) -> list[str]:
         """Sorted names of the session's artifacts (when given) and the user's; user names start with ``user:``."""
-        op = self.store.op_list_keys(app_name=app_name, user_id=user_id, session_id=session_id)
-        return await self.store.arun(op, write=False)
+        return await call(self.store.list_artifact_keys, app_name=app_name, user_id=user_id, session_id=session_id)
 
     @override
     async def list_versions(
@@ -307,12 +308,12 @@ class SQLSpecArtifactService(BaseArtifactService):
     ) -> Optional[ArtifactVersion]:
         """One version's metadata (newest when ``version`` is None), or None."""
         key = ArtifactKey.resolve(app_name=app_name, user_id=user_id, filename=filename, session_id=session_id)
-        row = await self.store.arun(self.store.op_get_version(key, version), write=False)
+        row = await call(self.store.get_artifact_version, key, version)
         return _to_version(row) if row is not None else None
 
     async def _rows(self, app_name: str, user_id: str, filename: str, session_id: Optional[str]) -> list[ArtifactRow]:
         key = ArtifactKey.resolve(app_name=app_name, user_id=user_id, filename=filename, session_id=session_id)
-        return await self.store.arun(self.store.op_list_versions(key), write=False)
+        return await call(self.store.list_artifact_versions, key)
 
     # -------------------------------------------------------------- deleting
     @override
@@ -321,16 +322,26 @@ class SQLSpecArtifactService(BaseArtifactService):
     ) -> None:
         """Delete every version: the rows first (in one transaction), then their content."""
         key = ArtifactKey.resolve(app_name=app_name, user_id=user_id, filename=filename, session_id=session_id)
-        rows = await self.store.arun(self.store.op_delete_artifact(key), write=True)
+        rows = await call(self.store.delete_artifact, key)
         await self._delete_content(rows)
 
     async def delete_artifacts_before(self, *, before: float, app_name: Optional[str] = None) -> int:
         """Retention: delete versions created before ``before`` (epoch seconds), content included; returns the count."""
-        rows = await self.store.arun(
-            self.store.op_delete_artifacts_before(before=before, app_name=app_name), write=True
-        )
+        rows = await call(self.store.delete_artifacts_before, before=before, app_name=app_name)
         await self._delete_content(rows)
         return len(rows)
+
+    async def close(self) -> None:
+        """Close the store's pool; idempotent, and the service can be used again afterwards."""
+        await call(self.store.close)
+
+    async def __aenter__(self) -> SQLSpecArtifactService:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.close()
 
     async def _delete_content(self, rows: list[ArtifactRow]) -> None:
         # Rows are already gone, so a blob that cannot be removed is an

@@ -1,100 +1,176 @@
 """The artifact metadata store contract, async and sync.
 
-Mirrors :mod:`sqlspec_adk.store`: :class:`ArtifactStoreOps` builds each
-operation once from the config's dialect, and the async or sync base runs it in
-one transaction. ``arun`` works on both (a sync store runs in a worker thread,
-never on the event loop). The store holds metadata only; content bytes belong
-to :class:`~sqlspec_adk.artifact.storage.ArtifactStorage`, driven by the
-service, which is why the delete operations return the deleted rows.
+Mirrors :mod:`sqlspec_adk.store`: :class:`ArtifactStoreBase` prepares each
+operation once from the config's dialect (``dialect.artifacts``), and the async
+or sync store runs it in one transaction. The store holds metadata only;
+content bytes belong to :class:`~sqlspec_adk.artifact.storage.ArtifactStorage`,
+driven by the service, which is why the delete operations return the deleted
+rows. Keys arrive as :class:`~sqlspec_adk.records.ArtifactKey`, valid by
+construction.
 """
 
 from __future__ import annotations
 
-from typing import Generic
+from types import TracebackType
+from typing import Any, Generic, TypeVar
 
-from sqlspec_adk._runner import AC, SC, AsyncRunner, C, SyncRunner, async_method, sync_method
-from sqlspec_adk.dialects.artifact_sql import ArtifactKey, ArtifactRow, ArtifactWrite, validate_scope
-from sqlspec_adk.dialects.base import BaseDialect
+from sqlspec_adk.config import AsyncDatabaseConfig, DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.migrations import upgrade
-from sqlspec_adk.protocol import Op
+from sqlspec_adk.protocol import Op, Operation, operation
+from sqlspec_adk.records import ArtifactKey, ArtifactRow, ArtifactWrite, validate_scope
 
-__all__ = [
-    "ArtifactKey",
-    "ArtifactRow",
-    "ArtifactStoreOps",
-    "ArtifactWrite",
-    "BaseAsyncADKArtifactStore",
-    "BaseSyncADKArtifactStore",
-]
+__all__ = ["ArtifactStoreBase", "BaseAsyncADKArtifactStore", "BaseSyncADKArtifactStore"]
+
+T = TypeVar("T")
+C = TypeVar("C", bound=DatabaseConfig)
+AC = TypeVar("AC", bound=AsyncDatabaseConfig)
+SC = TypeVar("SC", bound=SyncDatabaseConfig[Any])
+Rows = list[ArtifactRow]
 
 
-class ArtifactStoreOps(Generic[C]):
-    """Builds the artifact operations for one config; shared by the async and sync stores.
-
-    Keys arrive as :class:`ArtifactKey`, which validates its path segments when
-    built, so bad input fails before any connection is touched.
-    """
+class ArtifactStoreBase(Generic[C]):
+    """Artifact operations prepared for one config; shared by the async and sync stores."""
 
     def __init__(self, config: C) -> None:
         if not config.adk.enable_artifacts:
             raise ConfigError("extension_config['adk']['enable_artifacts'] is false: this config has no artifact table")
         self.config = config
-        self.dialect: BaseDialect = config.dialect
+        self.dialect = config.dialect
+        self.sql = config.dialect.artifacts
 
-    def op_create_tables(self) -> Op[int]:
-        """Bring the schema to the newest version (idempotent); returns that version."""
-        return upgrade(self.dialect)
+    def _op(self, name: str, build: Any, *, write: bool) -> Operation[T]:
+        op: Operation[T] = operation(name, build, write=write, table=self.config.adk.artifact_table)
+        return op
 
-    def op_save_version(self, key: ArtifactKey, write: ArtifactWrite) -> Op[int | None]:
-        """Insert the next version of ``key``; None means it lost every race (retry in a new transaction)."""
-        return self.dialect.save_artifact_version(key, write)
+    def _create_tables(self) -> Operation[int]:
+        return operation("create_tables", lambda: upgrade(self.dialect), write=True)
 
-    def op_get_version(self, key: ArtifactKey, version: int | None = None) -> Op[ArtifactRow | None]:
-        """One version's row (newest when ``version`` is None), or None."""
-        return self.dialect.get_artifact_version(key, version)
+    def _save_artifact_version(self, key: ArtifactKey, write: ArtifactWrite) -> Operation[int | None]:
+        return self._op("save_artifact_version", lambda: self.sql.save_artifact_version(key, write), write=True)
 
-    def op_list_versions(self, key: ArtifactKey) -> Op[list[ArtifactRow]]:
-        """Every version's row, oldest first."""
-        return self.dialect.list_artifact_versions(key)
+    def _get_artifact_version(self, key: ArtifactKey, version: int | None) -> Operation[ArtifactRow | None]:
+        return self._op("get_artifact_version", lambda: self.sql.get_artifact_version(key, version), write=False)
 
-    def op_list_keys(self, *, app_name: str, user_id: str, session_id: str | None = None) -> Op[list[str]]:
-        """Sorted filenames of the session (when given) and of the user scope (``user:`` names)."""
+    def _list_artifact_versions(self, key: ArtifactKey) -> Operation[Rows]:
+        return self._op("list_artifact_versions", lambda: self.sql.list_artifact_versions(key), write=False)
+
+    def _list_artifact_keys(self, *, app_name: str, user_id: str, session_id: str | None) -> Operation[list[str]]:
         validate_scope(app_name=app_name, user_id=user_id, session_id=session_id)
-        return self.dialect.list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id)
 
-    def op_uri_exists(self, key: ArtifactKey, canonical_uri: str) -> Op[bool]:
-        """Whether some version of ``key`` records ``canonical_uri``."""
-        return self.dialect.artifact_uri_exists(key, canonical_uri)
+        def build() -> Op[list[str]]:
+            return self.sql.list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id)
 
-    def op_delete_artifact(self, key: ArtifactKey) -> Op[list[ArtifactRow]]:
-        """Delete every version's row (metadata only); returns them so the caller (the service) drops their content."""
-        return self.dialect.delete_artifact(key)
+        return self._op("list_artifact_keys", build, write=False)
 
-    def op_delete_artifacts_before(self, *, before: float, app_name: str | None = None) -> Op[list[ArtifactRow]]:
-        """Retention: delete rows created before ``before`` (epoch seconds); returns them."""
-        return self.dialect.delete_artifacts_before(before=before, app_name=app_name)
+    def _artifact_uri_exists(self, key: ArtifactKey, canonical_uri: str) -> Operation[bool]:
+        return self._op("artifact_uri_exists", lambda: self.sql.artifact_uri_exists(key, canonical_uri), write=False)
+
+    def _delete_artifact(self, key: ArtifactKey) -> Operation[Rows]:
+        return self._op("delete_artifact", lambda: self.sql.delete_artifact(key), write=True)
+
+    def _delete_artifacts_before(self, *, before: float, app_name: str | None) -> Operation[Rows]:
+        cutoff = float(before)
+        return self._op(
+            "delete_artifacts_before",
+            lambda: self.sql.delete_artifacts_before(before=cutoff, app_name=app_name),
+            write=True,
+        )
 
 
-class BaseAsyncADKArtifactStore(AsyncRunner[AC], ArtifactStoreOps[AC]):
+class BaseAsyncADKArtifactStore(ArtifactStoreBase[AC]):
     """Artifact metadata store over an async driver."""
 
-    create_tables = async_method(ArtifactStoreOps.op_create_tables, write=True)
-    save_version = async_method(ArtifactStoreOps.op_save_version, write=True)
-    get_version = async_method(ArtifactStoreOps.op_get_version, write=False)
-    list_versions = async_method(ArtifactStoreOps.op_list_versions, write=False)
-    list_keys = async_method(ArtifactStoreOps.op_list_keys, write=False)
-    delete_artifact = async_method(ArtifactStoreOps.op_delete_artifact, write=True)
-    delete_artifacts_before = async_method(ArtifactStoreOps.op_delete_artifacts_before, write=True)
+    async def create_tables(self) -> int:
+        """Bring the schema to the newest version (idempotent); returns that version."""
+        return await self.config.arun(self._create_tables())
+
+    async def save_artifact_version(self, key: ArtifactKey, write: ArtifactWrite) -> int | None:
+        """Insert the next version of ``key``; None means it lost every race (retry in a new transaction)."""
+        return await self.config.arun(self._save_artifact_version(key, write))
+
+    async def get_artifact_version(self, key: ArtifactKey, version: int | None = None) -> ArtifactRow | None:
+        """One version's row (newest when ``version`` is None), or None."""
+        return await self.config.arun(self._get_artifact_version(key, version))
+
+    async def list_artifact_versions(self, key: ArtifactKey) -> Rows:
+        """Every version's row, oldest first."""
+        return await self.config.arun(self._list_artifact_versions(key))
+
+    async def list_artifact_keys(self, *, app_name: str, user_id: str, session_id: str | None = None) -> list[str]:
+        """Sorted filenames of the session (when given) and of the user scope (``user:`` names)."""
+        return await self.config.arun(
+            self._list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id)
+        )
+
+    async def artifact_uri_exists(self, key: ArtifactKey, canonical_uri: str) -> bool:
+        """Whether some version of ``key`` records ``canonical_uri``."""
+        return await self.config.arun(self._artifact_uri_exists(key, canonical_uri))
+
+    async def delete_artifact(self, key: ArtifactKey) -> Rows:
+        """Delete every version's row (metadata only); returns them so the service drops their content."""
+        return await self.config.arun(self._delete_artifact(key))
+
+    async def delete_artifacts_before(self, *, before: float, app_name: str | None = None) -> Rows:
+        """Retention: delete rows created before ``before`` (epoch seconds); returns them."""
+        return await self.config.arun(self._delete_artifacts_before(before=before, app_name=app_name))
+
+    async def close(self) -> None:
+        """Close the config's pool (idempotent; the store can be used again afterwards)."""
+        await self.config.close_pool()
+
+    async def __aenter__(self) -> BaseAsyncADKArtifactStore[AC]:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.close()
 
 
-class BaseSyncADKArtifactStore(SyncRunner[SC], ArtifactStoreOps[SC]):
-    """Artifact metadata store over a sync driver; :meth:`arun` keeps it off the event loop."""
+class BaseSyncADKArtifactStore(ArtifactStoreBase[SC]):
+    """Artifact metadata store over a sync driver: the same operations, run on the calling thread."""
 
-    create_tables = sync_method(ArtifactStoreOps.op_create_tables, write=True)
-    save_version = sync_method(ArtifactStoreOps.op_save_version, write=True)
-    get_version = sync_method(ArtifactStoreOps.op_get_version, write=False)
-    list_versions = sync_method(ArtifactStoreOps.op_list_versions, write=False)
-    list_keys = sync_method(ArtifactStoreOps.op_list_keys, write=False)
-    delete_artifact = sync_method(ArtifactStoreOps.op_delete_artifact, write=True)
-    delete_artifacts_before = sync_method(ArtifactStoreOps.op_delete_artifacts_before, write=True)
+    def create_tables(self) -> int:
+        """Bring the schema to the newest version (idempotent); returns that version."""
+        return self.config.run(self._create_tables())
+
+    def save_artifact_version(self, key: ArtifactKey, write: ArtifactWrite) -> int | None:
+        """Insert the next version of ``key``; None means it lost every race (retry in a new transaction)."""
+        return self.config.run(self._save_artifact_version(key, write))
+
+    def get_artifact_version(self, key: ArtifactKey, version: int | None = None) -> ArtifactRow | None:
+        """One version's row (newest when ``version`` is None), or None."""
+        return self.config.run(self._get_artifact_version(key, version))
+
+    def list_artifact_versions(self, key: ArtifactKey) -> Rows:
+        """Every version's row, oldest first."""
+        return self.config.run(self._list_artifact_versions(key))
+
+    def list_artifact_keys(self, *, app_name: str, user_id: str, session_id: str | None = None) -> list[str]:
+        """Sorted filenames of the session (when given) and of the user scope (``user:`` names)."""
+        return self.config.run(self._list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id))
+
+    def artifact_uri_exists(self, key: ArtifactKey, canonical_uri: str) -> bool:
+        """Whether some version of ``key`` records ``canonical_uri``."""
+        return self.config.run(self._artifact_uri_exists(key, canonical_uri))
+
+    def delete_artifact(self, key: ArtifactKey) -> Rows:
+        """Delete every version's row (metadata only); returns them so the service drops their content."""
+        return self.config.run(self._delete_artifact(key))
+
+    def delete_artifacts_before(self, *, before: float, app_name: str | None = None) -> Rows:
+        """Retention: delete rows created before ``before`` (epoch seconds); returns them."""
+        return self.config.run(self._delete_artifacts_before(before=before, app_name=app_name))
+
+    def close(self) -> None:
+        """Close the config's pool (idempotent; the store can be used again afterwards)."""
+        self.config.close_pool()
+
+    def __enter__(self) -> BaseSyncADKArtifactStore[SC]:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from google.adk.memory.base_memory_service import BaseMemoryService, SearchMemoryResponse
@@ -28,7 +29,7 @@ from google.genai import types
 from typing_extensions import override
 
 from sqlspec_adk.memory.store import BaseAsyncADKMemoryStore, BaseSyncADKMemoryStore
-from sqlspec_adk.memory.text import query_tokens
+from sqlspec_adk.modes import call
 from sqlspec_adk.records import MemoryRecord
 from sqlspec_adk.service import OwnerId
 
@@ -72,7 +73,8 @@ class SQLSpecMemoryService(BaseMemoryService):
         custom_metadata: Optional[Mapping[str, object]] = None,
     ) -> None:
         """Store new events (a delta); ``custom_metadata`` is attached to each entry stored by this call."""
-        op = self.store.op_add_events(
+        await call(
+            self.store.add_events_to_memory,
             app_name=app_name,
             user_id=user_id,
             events=events,
@@ -80,7 +82,6 @@ class SQLSpecMemoryService(BaseMemoryService):
             custom_metadata=custom_metadata,
             owner_id=self._owner_for(app_name, user_id),
         )
-        await self.store.arun(op, write=True)
 
     @override
     async def add_memory(
@@ -92,22 +93,18 @@ class SQLSpecMemoryService(BaseMemoryService):
         custom_metadata: Optional[Mapping[str, object]] = None,
     ) -> None:
         """Store explicit entries; each entry's own ``custom_metadata`` wins over the call's."""
-        op = self.store.op_add_memories(
+        await call(
+            self.store.add_memory,
             app_name=app_name,
             user_id=user_id,
             memories=memories,
             custom_metadata=custom_metadata,
             owner_id=self._owner_for(app_name, user_id),
         )
-        await self.store.arun(op, write=True)
 
     @override
     async def search_memory(self, *, app_name: str, user_id: str, query: str) -> SearchMemoryResponse:
-        if not query_tokens(query):
-            return SearchMemoryResponse()  # nothing to match: no need for a connection
-        records = await self.store.arun(
-            self.store.op_search(app_name=app_name, user_id=user_id, query=query), write=False
-        )
+        records = await call(self.store.search_memory, app_name=app_name, user_id=user_id, query=query)
         return SearchMemoryResponse(memories=[to_memory_entry(record) for record in records])
 
     @override
@@ -115,18 +112,27 @@ class SQLSpecMemoryService(BaseMemoryService):
         """Delete one entry by ``MemoryEntry.id``; an unknown id, or none, deletes nothing."""
         if not memory_id:
             return
-        await self.store.arun(
-            self.store.op_delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id), write=True
-        )
+        await call(self.store.delete_memory, app_name=app_name, user_id=user_id, memory_id=memory_id)
 
     async def delete_user_memory(self, *, app_name: str, user_id: str, session_id: Optional[str] = None) -> int:
         """Remove every entry of a user (or of one of their sessions) for good; returns the count."""
-        op = self.store.op_delete_entries(app_name=app_name, user_id=user_id, session_id=session_id)
-        return await self.store.arun(op, write=True)
+        return await call(self.store.delete_user_memory, app_name=app_name, user_id=user_id, session_id=session_id)
 
-    async def delete_older_than(self, *, before: float, app_name: Optional[str] = None) -> int:
+    async def delete_memory_before(self, *, before: float, app_name: Optional[str] = None) -> int:
         """Retention: remove entries older than ``before`` (epoch seconds); returns the count."""
-        return await self.store.arun(self.store.op_delete_older_than(before=before, app_name=app_name), write=True)
+        return await call(self.store.delete_memory_before, before=before, app_name=app_name)
+
+    async def close(self) -> None:
+        """Close the store's pool; idempotent, and the service can be used again afterwards."""
+        await call(self.store.close)
+
+    async def __aenter__(self) -> SQLSpecMemoryService:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.close()
 
 
 def to_memory_entry(record: MemoryRecord) -> MemoryEntry:

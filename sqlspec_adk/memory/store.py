@@ -1,10 +1,9 @@
 """The memory store contract, async and sync.
 
-Mirrors :mod:`sqlspec_adk.store`: :class:`MemoryStoreOps` builds each operation
-once from the config's dialect (validating input and turning ADK objects into
-rows before any connection is touched), and :class:`BaseAsyncADKMemoryStore` /
-:class:`BaseSyncADKMemoryStore` run them. ``arun`` works on both; the sync
-store's runs in a worker thread.
+Mirrors :mod:`sqlspec_adk.store`: :class:`MemoryStoreBase` validates each call
+and turns ADK objects into rows once (:mod:`sqlspec_adk.memory.rows`), before
+any connection is touched; the async and sync stores run the prepared
+operation (``dialect.memory``) through their config.
 
 Entries are keyed per ``(app_name, user_id, event_id)``; the memory id callers
 see is that ``event_id`` (the ADK event id, or an explicit entry's id).
@@ -12,44 +11,35 @@ see is that ``event_id`` (the ADK event id, or an explicit entry's id).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from google.adk.platform import time as platform_time
-from google.adk.platform import uuid as platform_uuid
 
-from sqlspec_adk._runner import AC, SC, AsyncRunner, C, SyncRunner, async_method, sync_method
-from sqlspec_adk.converters import check_key_text, positional_floats
-from sqlspec_adk.dialects.base import BaseDialect
-from sqlspec_adk.dialects.memory_sql import MemoryWrite
+from sqlspec_adk.config import AsyncDatabaseConfig, DatabaseConfig, SyncDatabaseConfig
+from sqlspec_adk.converters import check_key_text
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.memory.text import content_text, query_tokens, search_text
+from sqlspec_adk.memory.rows import check_scope, encode_metadata, entry_write, event_write
 from sqlspec_adk.migrations import upgrade
-from sqlspec_adk.protocol import Op
-from sqlspec_adk.records import MemoryRecord
+from sqlspec_adk.protocol import Op, Operation, operation
+from sqlspec_adk.records import MemoryRecord, MemoryWrite
+from sqlspec_adk.tokens import query_tokens
 
 if TYPE_CHECKING:
     from google.adk.events.event import Event
     from google.adk.memory.memory_entry import MemoryEntry
 
-__all__ = [
-    "BaseAsyncADKMemoryStore",
-    "BaseSyncADKMemoryStore",
-    "MemoryStoreOps",
-    "entry_write",
-    "event_write",
-    "parse_timestamp",
-]
+__all__ = ["BaseAsyncADKMemoryStore", "BaseSyncADKMemoryStore", "MemoryStoreBase"]
 
 T = TypeVar("T")
+C = TypeVar("C", bound=DatabaseConfig)
+AC = TypeVar("AC", bound=AsyncDatabaseConfig)
+SC = TypeVar("SC", bound=SyncDatabaseConfig[Any])
 
 
-class MemoryStoreOps(Generic[C]):
-    """Builds the memory operations for one config; shared by the async and sync stores.
+class MemoryStoreBase(Generic[C]):
+    """Memory operations prepared for one config; shared by the async and sync stores.
 
     Raises ``ConfigError`` when the config disables memory, or asks for
     full-text search on a dialect without it.
@@ -59,16 +49,18 @@ class MemoryStoreOps(Generic[C]):
         if not config.adk.enable_memory:
             raise ConfigError("extension_config['adk']['enable_memory'] is false: this config has no memory table")
         self.config = config
-        self.dialect: BaseDialect = config.dialect
-        _ = self.dialect.memory_fts  # an impossible memory_use_fts fails here, not at the first search
+        self.dialect = config.dialect
+        self.sql = config.dialect.memory
+        _ = self.sql.memory_fts  # an impossible memory_use_fts fails here, not at the first search
         self.max_results: int = config.adk.memory_max_results
 
-    def op_create_tables(self) -> Op[int]:
-        """Bring the schema to the newest version (idempotent); returns that version."""
-        return upgrade(self.dialect)
+    def _op(self, name: str, build: Any, *, write: bool) -> Operation[Any]:
+        return operation(name, build, write=write, table=self.config.adk.memory_table)
 
-    def op_add_entries(self, entries: Sequence[MemoryWrite], *, replace: bool) -> Op[None]:
-        """Store prepared rows (see :meth:`BaseDialect.add_memory_entries` for ``replace``)."""
+    def _create_tables(self) -> Operation[int]:
+        return operation("create_tables", lambda: upgrade(self.dialect), write=True)
+
+    def _add_memory_entries(self, entries: Sequence[MemoryWrite], *, replace: bool) -> Operation[None]:
         unique: dict[tuple[str, str, str], MemoryWrite] = {}
         for entry in entries:
             check_key_text(
@@ -83,9 +75,97 @@ class MemoryStoreOps(Generic[C]):
             # when duplicates are ignored, the last when they replace.
             if replace or key not in unique:
                 unique[key] = entry
-        return self.dialect.add_memory_entries(list(unique.values()), replace=replace)
+        writes = list(unique.values())
+        return self._op("add_memory_entries", lambda: self.sql.add_memory_entries(writes, replace=replace), write=True)
 
-    def op_add_events(
+    def _add_events_to_memory(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        events: Sequence[Event],
+        session_id: str | None,
+        custom_metadata: Mapping[str, object] | None,
+        owner_id: Any,
+    ) -> Operation[None]:
+        check_scope(app_name, user_id, session_id)
+        metadata = encode_metadata(custom_metadata)
+        writes = [
+            write
+            for event in events
+            if (write := event_write(event, app_name, user_id, session_id, metadata, owner_id)) is not None
+        ]
+        return self._add_memory_entries(writes, replace=False)
+
+    def _add_memory(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        memories: Sequence[MemoryEntry],
+        custom_metadata: Mapping[str, object] | None,
+        owner_id: Any,
+    ) -> tuple[Operation[None], list[str]]:
+        check_scope(app_name, user_id, None)
+        now = platform_time.get_time()
+        writes = [entry_write(entry, app_name, user_id, custom_metadata, owner_id, now) for entry in memories]
+        return self._add_memory_entries(writes, replace=True), [write.event_id for write in writes]
+
+    def _search_memory(
+        self, *, app_name: str, user_id: str, query: str, limit: int | None
+    ) -> Operation[list[MemoryRecord]]:
+        check_scope(app_name, user_id, None)
+        if limit is None:
+            limit = self.max_results
+        elif isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        tokens, most = query_tokens(query), limit
+
+        def build() -> Op[list[MemoryRecord]]:
+            if not tokens:
+                return []  # nothing can match: no statement, no connection
+            return (yield from self.sql.search_memory(app_name=app_name, user_id=user_id, tokens=tokens, limit=most))
+
+        return self._op("search_memory", build, write=False)
+
+    def _delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> Operation[int]:
+        check_scope(app_name, user_id, None)
+        if not isinstance(memory_id, str) or not memory_id:
+            raise ValueError(f"memory_id must be a non-empty string, got {memory_id!r}")
+        check_key_text(memory_id=memory_id)
+        return self._op(
+            "delete_memory",
+            lambda: self.sql.delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id),
+            write=True,
+        )
+
+    def _delete_user_memory(self, *, app_name: str, user_id: str, session_id: str | None) -> Operation[int]:
+        check_scope(app_name, user_id, session_id)
+        return self._op(
+            "delete_user_memory",
+            lambda: self.sql.delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id),
+            write=True,
+        )
+
+    def _delete_memory_before(self, *, before: float, app_name: str | None) -> Operation[int]:
+        cutoff = float(before)
+        return self._op(
+            "delete_memory_before", lambda: self.sql.delete_memory_before(before=cutoff, app_name=app_name), write=True
+        )
+
+
+class BaseAsyncADKMemoryStore(MemoryStoreBase[AC]):
+    """Memory store over an async driver."""
+
+    async def create_tables(self) -> int:
+        """Bring the schema to the newest version (idempotent); returns that version."""
+        return await self.config.arun(self._create_tables())
+
+    async def add_memory_entries(self, entries: Sequence[MemoryWrite], *, replace: bool) -> None:
+        """Store prepared rows; ``replace``: an entry with a stored id replaces it (else the stored row stays)."""
+        await self.config.arun(self._add_memory_entries(entries, replace=replace))
+
+    async def add_events_to_memory(
         self,
         *,
         app_name: str,
@@ -94,18 +174,19 @@ class MemoryStoreOps(Generic[C]):
         session_id: str | None = None,
         custom_metadata: Mapping[str, object] | None = None,
         owner_id: Any = None,
-    ) -> Op[None]:
+    ) -> None:
         """Store the events that have searchable text; an event already stored (or deleted) is left alone."""
-        _check_scope(app_name, user_id, session_id)
-        metadata = encode_metadata(custom_metadata)
-        writes = [
-            write
-            for event in events
-            if (write := event_write(event, app_name, user_id, session_id, metadata, owner_id)) is not None
-        ]
-        return self.op_add_entries(writes, replace=False)
+        op = self._add_events_to_memory(
+            app_name=app_name,
+            user_id=user_id,
+            events=events,
+            session_id=session_id,
+            custom_metadata=custom_metadata,
+            owner_id=owner_id,
+        )
+        await self.config.arun(op)
 
-    def op_add_memories(
+    async def add_memory(
         self,
         *,
         app_name: str,
@@ -113,181 +194,118 @@ class MemoryStoreOps(Generic[C]):
         memories: Sequence[MemoryEntry],
         custom_metadata: Mapping[str, object] | None = None,
         owner_id: Any = None,
-    ) -> Op[list[str]]:
-        """Store explicit entries, replacing any stored with the same id; returns each entry's memory id.
-
-        An entry without ``id`` gets a new one. Each entry's ``custom_metadata``
-        is laid over the call's ``custom_metadata``.
-        """
-        _check_scope(app_name, user_id, None)
-        now = platform_time.get_time()
-        writes = [entry_write(entry, app_name, user_id, custom_metadata, owner_id, now) for entry in memories]
-        return _returning(self.op_add_entries(writes, replace=True), [write.event_id for write in writes])
-
-    def op_search(self, *, app_name: str, user_id: str, query: str, limit: int | None = None) -> Op[list[MemoryRecord]]:
-        """Entries of one app and user matching ``query``, most relevant first, at most ``limit``.
-
-        ``limit`` defaults to ``memory_max_results``. Any query text is safe; one
-        without letters or digits matches nothing.
-        """
-        _check_scope(app_name, user_id, None)
-        if limit is None:
-            limit = self.max_results
-        elif isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"limit must be a positive integer, got {limit!r}")
-        return self.dialect.search_memory_entries(
-            app_name=app_name, user_id=user_id, tokens=query_tokens(query), limit=limit
+    ) -> list[str]:
+        """Store explicit entries, replacing any stored with the same id; returns each entry's memory id."""
+        op, ids = self._add_memory(
+            app_name=app_name, user_id=user_id, memories=memories, custom_metadata=custom_metadata, owner_id=owner_id
         )
+        await self.config.arun(op)
+        return ids
 
-    def op_delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> Op[int]:
+    async def search_memory(
+        self, *, app_name: str, user_id: str, query: str, limit: int | None = None
+    ) -> list[MemoryRecord]:
+        """Entries of one app and user matching any text ``query``, most relevant first, at most ``limit``."""
+        return await self.config.arun(self._search_memory(app_name=app_name, user_id=user_id, query=query, limit=limit))
+
+    async def delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> int:
         """Delete one entry by memory id (it stays deleted when its session is added again); returns 0 or 1."""
-        _check_scope(app_name, user_id, None)
-        if not isinstance(memory_id, str) or not memory_id:
-            raise ValueError(f"memory_id must be a non-empty string, got {memory_id!r}")
-        check_key_text(memory_id=memory_id)
-        return self.dialect.forget_memory_entry(app_name=app_name, user_id=user_id, memory_id=memory_id)
+        return await self.config.arun(self._delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id))
 
-    def op_delete_entries(self, *, app_name: str, user_id: str, session_id: str | None = None) -> Op[int]:
+    async def delete_user_memory(self, *, app_name: str, user_id: str, session_id: str | None = None) -> int:
         """Remove every entry of a user (or of one of their sessions) for good; returns the count."""
-        _check_scope(app_name, user_id, session_id)
-        return self.dialect.delete_memory_entries(app_name=app_name, user_id=user_id, session_id=session_id)
+        op = self._delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id)
+        return await self.config.arun(op)
 
-    def op_delete_older_than(self, *, before: float, app_name: str | None = None) -> Op[int]:
+    async def delete_memory_before(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: remove entries whose timestamp is before ``before`` (epoch seconds); returns the count."""
-        return self.dialect.delete_memory_before(before=float(before), app_name=app_name)
+        return await self.config.arun(self._delete_memory_before(before=before, app_name=app_name))
+
+    async def close(self) -> None:
+        """Close the config's pool (idempotent; the store can be used again afterwards)."""
+        await self.config.close_pool()
+
+    async def __aenter__(self) -> BaseAsyncADKMemoryStore[AC]:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.close()
 
 
-class BaseAsyncADKMemoryStore(AsyncRunner[AC], MemoryStoreOps[AC]):
-    """Memory store over an async driver."""
+class BaseSyncADKMemoryStore(MemoryStoreBase[SC]):
+    """Memory store over a sync driver: the same operations, run on the calling thread."""
 
-    create_tables = async_method(MemoryStoreOps.op_create_tables, write=True)
-    add_entries = async_method(MemoryStoreOps.op_add_entries, write=True)
-    add_events = async_method(MemoryStoreOps.op_add_events, write=True)
-    add_memories = async_method(MemoryStoreOps.op_add_memories, write=True)
-    search = async_method(MemoryStoreOps.op_search, write=False)
-    delete_memory = async_method(MemoryStoreOps.op_delete_memory, write=True)
-    delete_entries = async_method(MemoryStoreOps.op_delete_entries, write=True)
-    delete_older_than = async_method(MemoryStoreOps.op_delete_older_than, write=True)
+    def create_tables(self) -> int:
+        """Bring the schema to the newest version (idempotent); returns that version."""
+        return self.config.run(self._create_tables())
 
+    def add_memory_entries(self, entries: Sequence[MemoryWrite], *, replace: bool) -> None:
+        """Store prepared rows; ``replace``: an entry with a stored id replaces it (else the stored row stays)."""
+        self.config.run(self._add_memory_entries(entries, replace=replace))
 
-class BaseSyncADKMemoryStore(SyncRunner[SC], MemoryStoreOps[SC]):
-    """Memory store over a sync driver; :meth:`arun` keeps it off the event loop."""
+    def add_events_to_memory(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        events: Sequence[Event],
+        session_id: str | None = None,
+        custom_metadata: Mapping[str, object] | None = None,
+        owner_id: Any = None,
+    ) -> None:
+        """Store the events that have searchable text; an event already stored (or deleted) is left alone."""
+        op = self._add_events_to_memory(
+            app_name=app_name,
+            user_id=user_id,
+            events=events,
+            session_id=session_id,
+            custom_metadata=custom_metadata,
+            owner_id=owner_id,
+        )
+        self.config.run(op)
 
-    create_tables = sync_method(MemoryStoreOps.op_create_tables, write=True)
-    add_entries = sync_method(MemoryStoreOps.op_add_entries, write=True)
-    add_events = sync_method(MemoryStoreOps.op_add_events, write=True)
-    add_memories = sync_method(MemoryStoreOps.op_add_memories, write=True)
-    search = sync_method(MemoryStoreOps.op_search, write=False)
-    delete_memory = sync_method(MemoryStoreOps.op_delete_memory, write=True)
-    delete_entries = sync_method(MemoryStoreOps.op_delete_entries, write=True)
-    delete_older_than = sync_method(MemoryStoreOps.op_delete_older_than, write=True)
+    def add_memory(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        memories: Sequence[MemoryEntry],
+        custom_metadata: Mapping[str, object] | None = None,
+        owner_id: Any = None,
+    ) -> list[str]:
+        """Store explicit entries, replacing any stored with the same id; returns each entry's memory id."""
+        op, ids = self._add_memory(
+            app_name=app_name, user_id=user_id, memories=memories, custom_metadata=custom_metadata, owner_id=owner_id
+        )
+        self.config.run(op)
+        return ids
 
+    def search_memory(self, *, app_name: str, user_id: str, query: str, limit: int | None = None) -> list[MemoryRecord]:
+        """Entries of one app and user matching any text ``query``, most relevant first, at most ``limit``."""
+        return self.config.run(self._search_memory(app_name=app_name, user_id=user_id, query=query, limit=limit))
 
-# ------------------------------------------------------------------ converters
-def event_write(
-    event: Event,
-    app_name: str,
-    user_id: str,
-    session_id: str | None,
-    metadata_json: str | None,
-    owner_id: Any = None,
-) -> MemoryWrite | None:
-    """The row for one event, or None when it has nothing to search (no text, or a partial event)."""
-    if event.partial or event.content is None:
-        return None
-    indexed = search_text(content_text(event.content))
-    if not indexed.strip():
-        return None
-    content_json = positional_floats(event.content.model_dump_json(exclude_none=True))
-    event_id = event.id
-    if not event_id:
-        # Stable across re-adds, so an id-less event is still stored once.
-        digest = hashlib.sha256(f"{event.author}\x00{event.timestamp!r}\x00{content_json}".encode())
-        event_id = digest.hexdigest()[:32]
-    return MemoryWrite(
-        app_name=app_name,
-        user_id=user_id,
-        event_id=event_id,
-        session_id=session_id,
-        author=event.author or None,
-        timestamp=float(event.timestamp),
-        content_json=content_json,
-        custom_metadata_json=metadata_json,
-        search_text=indexed,
-        owner_id=owner_id,
-    )
+    def delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> int:
+        """Delete one entry by memory id (it stays deleted when its session is added again); returns 0 or 1."""
+        return self.config.run(self._delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id))
 
+    def delete_user_memory(self, *, app_name: str, user_id: str, session_id: str | None = None) -> int:
+        """Remove every entry of a user (or of one of their sessions) for good; returns the count."""
+        return self.config.run(self._delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id))
 
-def entry_write(
-    entry: MemoryEntry,
-    app_name: str,
-    user_id: str,
-    custom_metadata: Mapping[str, object] | None,
-    owner_id: Any,
-    now: float,
-) -> MemoryWrite:
-    """The row for one explicit ``MemoryEntry``; it gets a new id if it has none."""
-    memory_id = entry.id if entry.id else platform_uuid.new_uuid()
-    if not isinstance(memory_id, str):
-        raise ValueError(f"MemoryEntry.id must be a string, got {memory_id!r}")
-    metadata = {**(custom_metadata or {}), **entry.custom_metadata}
-    return MemoryWrite(
-        app_name=app_name,
-        user_id=user_id,
-        event_id=memory_id,
-        session_id=None,
-        author=entry.author or None,
-        timestamp=parse_timestamp(entry.timestamp, now),
-        content_json=positional_floats(entry.content.model_dump_json(exclude_none=True)),
-        custom_metadata_json=encode_metadata(metadata),
-        search_text=search_text(content_text(entry.content)),
-        owner_id=owner_id,
-    )
+    def delete_memory_before(self, *, before: float, app_name: str | None = None) -> int:
+        """Retention: remove entries whose timestamp is before ``before`` (epoch seconds); returns the count."""
+        return self.config.run(self._delete_memory_before(before=before, app_name=app_name))
 
+    def close(self) -> None:
+        """Close the config's pool (idempotent; the store can be used again afterwards)."""
+        self.config.close_pool()
 
-def encode_metadata(metadata: Mapping[str, object] | None) -> str | None:
-    """JSON text of ``custom_metadata`` (None when empty); a value JSON cannot hold is a TypeError."""
-    if not metadata:
-        return None
-    try:
-        return positional_floats(json.dumps(dict(metadata), ensure_ascii=False, allow_nan=False, separators=(",", ":")))
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"custom_metadata must be JSON-serializable (plain dict/list/str/number/bool/None): {error}"
-        ) from error
+    def __enter__(self) -> BaseSyncADKMemoryStore[SC]:
+        return self
 
-
-def parse_timestamp(value: str | None, default: float) -> float:
-    """Epoch seconds of a ``MemoryEntry.timestamp``: ISO 8601 (naive = local time, as ADK writes it) or epoch text.
-
-    ``None`` or an empty string gives ``default``; anything else is a ValueError.
-    """
-    if value is None or not value.strip():
-        return default
-    text = value.strip()
-    try:
-        number = float(text)
-    except ValueError:
-        pass
-    else:
-        if math.isfinite(number):
-            return number
-        raise ValueError(f"MemoryEntry.timestamp {value!r} is not a finite time")
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError as error:
-        raise ValueError(f"MemoryEntry.timestamp {value!r} is neither ISO 8601 nor epoch seconds") from error
-
-
-def _returning(op: Op[object], value: T) -> Op[T]:
-    yield from op
-    return value
-
-
-def _check_scope(app_name: str, user_id: str, session_id: str | None) -> None:
-    for name, value in (("app_name", app_name), ("user_id", user_id)):
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-    if session_id is not None and not isinstance(session_id, str):
-        raise ValueError(f"session_id must be a string or None, got {session_id!r}")
-    check_key_text(app_name=app_name, user_id=user_id, session_id=session_id)
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()

@@ -10,6 +10,7 @@ runs it on every adapter).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -670,7 +671,7 @@ async def test_lost_races_are_retried_a_bounded_number_of_times(
 
     await service.save_artifact(app_name=APP, user_id=USER, session_id=SESSION, filename="hot", artifact=blob(b"v0"))
     # Make every allocation propose version 0, as a writer that always loses the race would.
-    dialect = service.store.dialect
+    dialect = service.store.dialect.artifacts
     monkeypatch.setitem(
         dialect.__dict__,
         "artifact_next_version_sql",
@@ -692,7 +693,7 @@ async def test_failed_metadata_insert_removes_the_blob(
 ) -> None:
     # As many placeholders as the real insert binds, so every driver reaches the missing table.
     bogus = f"INSERT INTO no_such_table VALUES ({', '.join(['?'] * 13)})"
-    monkeypatch.setitem(service.store.dialect.__dict__, "artifact_insert_sql", bogus)
+    monkeypatch.setitem(service.store.dialect.artifacts.__dict__, "artifact_insert_sql", bogus)
     with pytest.raises(Exception) as raised:
         await service.save_artifact(app_name=APP, user_id=USER, session_id=SESSION, filename="f", artifact=blob(b"x"))
     assert "no_such_table" in str(raised.value)
@@ -704,17 +705,26 @@ async def test_failed_metadata_insert_removes_the_blob(
 async def test_a_save_that_committed_despite_an_error_keeps_its_content(
     service: SQLSpecArtifactService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_arun = service.store.arun
+    real_save = service.store.save_artifact_version
     calls: list[bool] = []
 
-    async def commit_then_fail(op: Any, *, write: bool) -> Any:
-        result = await real_arun(op, write=write)
-        if write and not calls:
+    def fail_once() -> None:
+        if not calls:
             calls.append(True)
             raise ConnectionError("connection lost while the COMMIT reply was in flight")
+
+    async def commit_then_fail_async(*args: Any) -> Any:
+        result = await real_save(*args)
+        fail_once()
         return result
 
-    monkeypatch.setattr(service.store, "arun", commit_then_fail)
+    def commit_then_fail(*args: Any) -> Any:
+        result = real_save(*args)
+        fail_once()
+        return result
+
+    wrapper = commit_then_fail_async if inspect.iscoroutinefunction(real_save) else commit_then_fail
+    monkeypatch.setattr(service.store, "save_artifact_version", wrapper)
     with pytest.raises(ConnectionError):
         await service.save_artifact(app_name=APP, user_id=USER, session_id=SESSION, filename="f", artifact=blob(b"x"))
     monkeypatch.undo()

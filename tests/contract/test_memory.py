@@ -24,8 +24,9 @@ from google.genai import types
 
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.memory.service import SQLSpecMemoryService
-from sqlspec_adk.memory.text import tokenize
-from sqlspec_adk.protocol import Fetch, Op, Stmt
+from sqlspec_adk.modes import call
+from sqlspec_adk.tokens import tokenize
+from tests.helpers import raw
 
 APP = "app"
 USER = "alice"
@@ -47,13 +48,8 @@ def texts(response: SearchMemoryResponse) -> list[str]:
     return ["".join(part.text or "" for part in (m.content.parts or [])) for m in response.memories]
 
 
-def raw(sql: str, params: Sequence[Any] = ()) -> Op[Any]:
-    rows = yield Stmt(sql, params, Fetch.ALL)
-    return rows
-
-
 async def stored_rows(service: SQLSpecMemoryService) -> int:
-    rows = await service.store.arun(raw(f"SELECT COUNT(*) FROM {service.store.dialect.memory_table}"), write=False)
+    rows = await raw(service.store.config, f"SELECT COUNT(*) FROM {service.store.dialect.memory_table}")
     return int(rows[0][0])
 
 
@@ -165,9 +161,7 @@ async def test_add_events_delta_keeps_session_and_metadata(backend: Any, fts: bo
     response = await search(service, "umbrella")
     assert len(response.memories) == 2
     assert all(m.custom_metadata == {"source": "turn", "ttl_days": 30} for m in response.memories)
-    records = await service.store.arun(
-        service.store.op_search(app_name=APP, user_id=USER, query="umbrella"), write=False
-    )
+    records = await call(service.store.search_memory, app_name=APP, user_id=USER, query="umbrella")
     assert {r["session_id"] for r in records} == {"s9"}
     assert {r["event_id"] for r in records} == {e.id for e in turn}
 
@@ -237,12 +231,10 @@ async def test_deleted_event_stays_deleted_when_the_session_is_added_again(backe
     await service.add_session_to_memory(session_of(events))  # ADK re-adds whole sessions
     assert texts(await search(service, "street")) == ["my favourite street food is ramen"]
     # The deleted content is gone from storage, not just hidden.
-    rows = await service.store.arun(
-        raw(
-            f"SELECT content_json, search_text FROM {service.store.dialect.memory_table} WHERE event_id = ?",
-            [events[0].id],
-        ),
-        write=False,
+    rows = await raw(
+        service.store.config,
+        f"SELECT content_json, search_text FROM {service.store.dialect.memory_table} WHERE event_id = ?",
+        [events[0].id],
     )
     assert rows[0][0] is None and "elm" not in rows[0][1]
     # An explicit add with that id brings it back on purpose.
@@ -264,12 +256,12 @@ async def test_delete_user_memory_and_retention(backend: Any, fts: bool) -> None
     )
     await service.add_events_to_memory(app_name=APP, user_id="bob", events=[event("bob lemon", timestamp=100.0)])
     await service.add_events_to_memory(app_name="other", user_id=USER, events=[event("other lemon", timestamp=100.0)])
-    assert await service.delete_older_than(before=1000.0, app_name=APP) == 2
+    assert await service.delete_memory_before(before=1000.0, app_name=APP) == 2
     assert texts(await search(service, "lemon")) == ["new lemon"]
     assert texts(await search(service, "lemon", app="other")) == ["other lemon"]
     assert await service.delete_user_memory(app_name=APP, user_id=USER) == 1
     assert (await search(service, "lemon")).memories == []
-    assert await service.delete_older_than(before=1000.0) == 1  # every app
+    assert await service.delete_memory_before(before=1000.0) == 1  # every app
     assert await stored_rows(service) == 0
 
 
@@ -443,9 +435,7 @@ async def test_results_are_capped_and_ties_go_newest_first(backend: Any, fts: bo
     if not fts:
         # Equal relevance: newest first.
         assert [m.id for m in response.memories] == [e.id for e in reversed(events[-3:])]
-    records = await service.store.arun(
-        service.store.op_search(app_name=APP, user_id=USER, query="mango", limit=7), write=False
-    )
+    records = await call(service.store.search_memory, app_name=APP, user_id=USER, query="mango", limit=7)
     assert len(records) == 7
 
 
@@ -487,7 +477,7 @@ async def common_words_memory(backend: Any, fts: bool) -> SQLSpecMemoryService:
     """18 entries made of everyday words only (fewer than ``memory_max_results``, so every match is returned)."""
     service = await memory(backend, fts)
     # Every family has these attributes; those that do not prune ignore them.
-    service.store.dialect.memory_prune_min_docs = 0
+    service.store.dialect.memory.prune_min_docs = 0
     events = [event(text, timestamp=float(i)) for i, text in enumerate(COMMON * 3)]
     await service.add_events_to_memory(app_name=APP, user_id=USER, events=events)
     return service
@@ -551,17 +541,13 @@ async def test_owner_id_flows_into_the_owner_column(backend: Any, fts: bool) -> 
     await service.add_memory(
         app_name=APP, user_id="bob", memories=[MemoryEntry(id="b1", content=content("tenant eight"))]
     )
-    rows = await store.arun(
-        raw(f"SELECT user_id, tenant_id FROM {store.dialect.memory_table} ORDER BY user_id"), write=False
-    )
+    rows = await raw(store.config, f"SELECT user_id, tenant_id FROM {store.dialect.memory_table} ORDER BY user_id")
     assert [(r[0], int(r[1])) for r in rows] == [(USER, 7), ("bob", 8)]
     assert texts(await search(service, "tenant")) == ["tenant seven"]
 
     fixed = SQLSpecMemoryService(store, owner_id=42)
     await fixed.add_events_to_memory(app_name=APP, user_id="carol", events=[event("tenant fixed")])
-    rows = await store.arun(
-        raw(f"SELECT tenant_id FROM {store.dialect.memory_table} WHERE user_id = ?", ["carol"]), write=False
-    )
+    rows = await raw(store.config, f"SELECT tenant_id FROM {store.dialect.memory_table} WHERE user_id = ?", ["carol"])
     assert int(rows[0][0]) == 42
 
 
@@ -580,25 +566,24 @@ async def test_store_methods(backend: Any) -> None:
     """The store's own methods (sync or async by driver) wrap the same operations."""
     store = await backend.memory_store()
 
-    async def call(name: str, **kwargs: Any) -> Any:
-        result = getattr(store, name)(**kwargs)
-        return await result if asyncio.iscoroutine(result) else result
+    async def on(name: str, **kwargs: Any) -> Any:
+        return await call(getattr(store, name), **kwargs)
 
-    await call("create_tables")
-    await call("add_events", app_name=APP, user_id=USER, events=[event("store level plum")], session_id="s")
-    ids = await call("add_memories", app_name=APP, user_id=USER, memories=[MemoryEntry(content=content("plum jam"))])
+    await on("create_tables")
+    await on("add_events_to_memory", app_name=APP, user_id=USER, events=[event("store level plum")], session_id="s")
+    ids = await on("add_memory", app_name=APP, user_id=USER, memories=[MemoryEntry(content=content("plum jam"))])
     assert len(ids) == 1 and ids[0]
-    records = await call("search", app_name=APP, user_id=USER, query="plum")
+    records = await on("search_memory", app_name=APP, user_id=USER, query="plum")
     assert {r["event_id"] for r in records} >= set(ids)
     assert len(records) == 2
-    assert await call("delete_memory", app_name=APP, user_id=USER, memory_id=ids[0]) == 1
-    assert await call("delete_memory", app_name=APP, user_id=USER, memory_id=ids[0]) == 0
-    assert len(await call("search", app_name=APP, user_id=USER, query="plum", limit=1)) == 1
-    assert await call("delete_entries", app_name=APP, user_id=USER, session_id="s") == 1
-    assert await call("search", app_name=APP, user_id=USER, query="plum") == []
-    assert await call("delete_older_than", before=time.time() + 10) == 1  # the tombstone
+    assert await on("delete_memory", app_name=APP, user_id=USER, memory_id=ids[0]) == 1
+    assert await on("delete_memory", app_name=APP, user_id=USER, memory_id=ids[0]) == 0
+    assert len(await on("search_memory", app_name=APP, user_id=USER, query="plum", limit=1)) == 1
+    assert await on("delete_user_memory", app_name=APP, user_id=USER, session_id="s") == 1
+    assert await on("search_memory", app_name=APP, user_id=USER, query="plum") == []
+    assert await on("delete_memory_before", before=time.time() + 10) == 1  # the tombstone
     with pytest.raises(ValueError, match="limit"):
-        await call("search", app_name=APP, user_id=USER, query="plum", limit=0)
+        await on("search_memory", app_name=APP, user_id=USER, query="plum", limit=0)
 
 
 async def test_concurrent_adds_of_the_same_session(backend: Any, fts: bool) -> None:

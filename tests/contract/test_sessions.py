@@ -200,7 +200,7 @@ async def test_temp_keys_never_reach_storage(backend: Any) -> None:
     assert loaded is not None
     assert loaded.state == {"kept": 1}
     assert "temp:scratch" not in loaded.events[0].actions.state_delta
-    rows = await service.store.arun(raw(f"SELECT event_data FROM {service.store.dialect.events_table}"), write=False)
+    rows = await raw(service.store.config, f"SELECT event_data FROM {service.store.dialect.events_table}")
     assert all("temp:scratch" not in str(row[0]) for row in rows)
 
 
@@ -420,8 +420,8 @@ async def test_delete_session_removes_events(backend: Any) -> None:
     await service.append_event(session, event("x"))
     await service.delete_session(app_name=APP, user_id=USER, session_id="d")
     assert await service.get_session(app_name=APP, user_id=USER, session_id="d") is None
-    rows = await service.store.arun(
-        raw(f"SELECT COUNT(*) FROM {service.store.dialect.events_table} WHERE session_id = ?", ("d",)), write=False
+    rows = await raw(
+        service.store.config, f"SELECT COUNT(*) FROM {service.store.dialect.events_table} WHERE session_id = ?", ("d",)
     )
     assert rows[0][0] == 0
     assert await service.get_user_state(app_name=APP, user_id=USER) == {"keep": 1}
@@ -462,8 +462,8 @@ async def test_owner_id_flows_from_service(backend: Any) -> None:
     )
     await service.create_session(app_name=APP, user_id=USER, session_id="o1")
     await service.create_session(app_name=APP, user_id="bob", session_id="o2")
-    rows = await service.store.arun(
-        raw(f"SELECT id, tenant_id FROM {service.store.dialect.session_table} ORDER BY id"), write=False
+    rows = await raw(
+        service.store.config, f"SELECT id, tenant_id FROM {service.store.dialect.session_table} ORDER BY id"
     )
     assert [(r[0], int(r[1])) for r in rows] == [("o1", 7), ("o2", 8)]
 

@@ -1,32 +1,58 @@
-"""``aiosqlite`` connection glue: a small pool and explicit transactions."""
+"""``aiosqlite`` connection glue: a small pool; each transaction runs whole in its connection's thread.
+
+aiosqlite gives every connection a thread of its own. The engine's sync plan
+runs there in one call (one thread hop per operation, not one per
+statement), through ``Connection._execute`` and the raw ``Connection._conn``:
+aiosqlite has no public way to run a function in its thread. Both are private
+but present since 0.11 (tested with 0.22.1); ``tests/sqlite`` fails loudly if
+they go away.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import aiosqlite
 
-from sqlspec_adk.adapters._sqlite import SqliteConfigBase, run_transaction
+from sqlspec_adk.adapters._sqlite import StdlibGlue, connect_arguments, connection_pragmas, is_memory_database
 from sqlspec_adk.config import AsyncDatabaseConfig
-from sqlspec_adk.protocol import Fetch, Op, Stmt, drive_async
+from sqlspec_adk.dialects.sqlite import SqliteDialect
+from sqlspec_adk.engine.loop import run_sync
+from sqlspec_adk.engine.tracing import traced
+from sqlspec_adk.engine.transaction import transaction
+from sqlspec_adk.protocol import Operation
 
 __all__ = ["AiosqliteConfig"]
 
 T = TypeVar("T")
 
-#: aiosqlite runs every call in a thread of its own per connection; ``Connection._execute`` (private,
-#: present since aiosqlite 0.11; tested here with 0.22) runs a function there. Without it, the
-#: adapter falls back to one public call, so one thread hop, per statement.
-ONE_HOP = callable(getattr(aiosqlite.Connection, "_execute", None)) and hasattr(aiosqlite.Connection, "_conn")
+
+class _Held(StdlibGlue):
+    """The sync driver over the one connection a transaction holds, inside that connection's thread."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection, self.discarded = connection, False
+
+    def acquire(self, write: bool) -> sqlite3.Connection:
+        return self.connection
+
+    def release(self, connection: sqlite3.Connection, discard: bool) -> None:
+        self.discarded = self.discarded or discard
+
+    def refresh(self) -> None:
+        """Nothing to drop: a SQLite connection does not die on its own."""
 
 
-class AiosqliteConfig(SqliteConfigBase, AsyncDatabaseConfig):
-    """Config for ``aiosqlite``; keys as :class:`~sqlspec_adk.adapters._sqlite.SqliteConfigBase`."""
+class AiosqliteConfig(StdlibGlue, AsyncDatabaseConfig):
+    """Config for ``aiosqlite``: ``connection_config`` and ``pool_config`` as for the ``sqlite`` adapter."""
 
-    def configure_pool(self) -> None:
+    dialect_class = SqliteDialect
+
+    def configure(self) -> None:
+        self.database, self._connect_kwargs = connect_arguments(self.connection_config, self.adk.busy_timeout)
+        self.max_size = 1 if is_memory_database(self.database) else int(self.pool_config.get("max_size", 4))
         self._idle: list[aiosqlite.Connection] = []
         self._open: set[aiosqlite.Connection] = set()
         self._slots: asyncio.Semaphore | None = None
@@ -41,96 +67,45 @@ class AiosqliteConfig(SqliteConfigBase, AsyncDatabaseConfig):
     async def _connect(self) -> aiosqlite.Connection:
         self.claim_file()
         connection = aiosqlite.connect(self.database, **self._connect_kwargs)
-        # A forgotten close_pool must not keep the interpreter alive at exit.
-        worker = getattr(connection, "_thread", None)
-        if worker is not None:
-            worker.daemon = True
+        connection._thread.daemon = True  # a forgotten close_pool must not keep the interpreter alive at exit
         await connection
-        for pragma in self.pragmas():
+        for pragma in connection_pragmas(self.database, self.adk.busy_timeout):
             await connection.execute(pragma)
         self._open.add(connection)
         return connection
 
-    async def run(self, op: Op[T], *, write: bool) -> T:
-        if not ONE_HOP:
-            return await self._run_per_statement(op, write=write)
+    async def arun(self, operation: Operation[T]) -> T:
         slots = self._semaphore()
         await slots.acquire()
         try:
             connection = self._idle.pop() if self._idle else await self._connect()
-            raw: sqlite3.Connection = connection._conn
         except BaseException:
             slots.release()
             raise
-        # The whole transaction is one call in the connection's thread: one hop, not one per statement.
-        in_thread = cast("Callable[..., Awaitable[T]]", connection._execute)
-        work = asyncio.ensure_future(in_thread(run_transaction, raw, op, self.begin_sql(write)))
-        work.add_done_callback(lambda done: self._settle(done, connection, raw, slots))
-        # A cancelled caller does not cut the transaction short: it ends (commits or rolls back) in the
-        # thread, and only then does the connection go back to the pool.
-        return await asyncio.shield(work)
+        held = _Held(connection._conn)
+        with traced(operation, self.dialect.db_system) as on_retry:
+            plan = transaction(operation, self.dialect.rules, held, on_retry)
+            work = asyncio.ensure_future(connection._execute(run_sync, held, plan))
+            work.add_done_callback(lambda done: self._settle(done, connection, held, slots))
+            # A cancelled caller does not cut the transaction short: it ends (commits or rolls back) in the
+            # thread, and only then does the connection go back to the pool.
+            result: T = await asyncio.shield(work)
+            return result
 
-    def _settle(
-        self, done: asyncio.Future[Any], connection: aiosqlite.Connection, raw: sqlite3.Connection, slots: Any
-    ) -> None:
+    def _settle(self, done: asyncio.Future[Any], connection: aiosqlite.Connection, held: _Held, slots: Any) -> None:
         if not done.cancelled():
             done.exception()  # retrieved here too, in case the caller was cancelled and never awaits it
         if connection not in self._open:
             pass  # close_pool ran meanwhile and closed it
-        elif raw.in_transaction:  # even the rollback failed: the connection is unusable
+        elif held.discarded:  # even the rollback failed: the connection is unusable
             self._open.discard(connection)
             connection.stop()  # closes it in its own thread, after anything still queued there
         else:
             self._idle.append(connection)
         slots.release()
 
-    async def _run_per_statement(self, op: Op[T], *, write: bool) -> T:
-        """The portable path, for an aiosqlite without ``Connection._execute``: a hop per statement."""
-        slots = self._semaphore()
-        async with slots:
-            connection = self._idle.pop() if self._idle else await self._connect()
-            healthy = True
-            try:
-                await connection.execute(self.begin_sql(write))
-                result = await drive_async(op, lambda stmt: _execute(connection, stmt))
-                await connection.execute("COMMIT")
-                return result
-            except BaseException:
-                if connection.in_transaction:
-                    try:
-                        await connection.rollback()
-                    except (sqlite3.Error, ValueError):
-                        healthy = False
-                raise
-            finally:
-                if healthy:
-                    self._idle.append(connection)
-                else:
-                    self._open.discard(connection)
-
     async def close_pool(self) -> None:
         connections, self._open, self._idle = list(self._open), set(), []
         for connection in connections:
             await connection.close()
         self.release_file()
-
-
-async def _execute(connection: aiosqlite.Connection, stmt: Stmt) -> Any:
-    """Run one statement in one trip to the connection's thread.
-
-    Each aiosqlite call is a hop to its worker thread; execute, fetch and
-    close as separate calls made three hops per statement. Rows are read with
-    ``execute_fetchall`` (Fetch.ONE statements are single-row lookups, so the
-    first of all rows is the row), and cursors are left to the garbage
-    collector, as for BEGIN/COMMIT.
-    """
-    if stmt.many:
-        cursor = await connection.executemany(stmt.sql, stmt.params)
-        return cursor.rowcount if stmt.fetch is Fetch.ROWCOUNT else None
-    if stmt.fetch is Fetch.ALL:
-        return list(await connection.execute_fetchall(stmt.sql, stmt.params))
-    if stmt.fetch is Fetch.ONE:
-        rows = await connection.execute_fetchall(stmt.sql, stmt.params)
-        return next(iter(rows), None)
-    cursor = await connection.execute(stmt.sql, stmt.params)
-    return cursor.rowcount if stmt.fetch is Fetch.ROWCOUNT else None

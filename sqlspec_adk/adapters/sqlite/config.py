@@ -1,30 +1,34 @@
-"""``sqlite3`` connection glue: a small thread-safe pool and explicit transactions."""
+"""``sqlite3`` connection glue: a small thread-safe pool of stdlib connections."""
 
 from __future__ import annotations
 
 import queue
 import sqlite3
 import threading
-from typing import TypeVar
 
-from sqlspec_adk.adapters._sqlite import SqliteConfigBase, run_transaction
+from sqlspec_adk.adapters._sqlite import StdlibGlue, connect_arguments, connection_pragmas, is_memory_database
 from sqlspec_adk.config import SyncDatabaseConfig
-from sqlspec_adk.protocol import Op
+from sqlspec_adk.dialects.sqlite import SqliteDialect
 
 __all__ = ["SqliteConfig"]
 
-T = TypeVar("T")
 
+class SqliteConfig(StdlibGlue, SyncDatabaseConfig[sqlite3.Connection]):
+    """Config for the stdlib ``sqlite3`` driver.
 
-class SqliteConfig(SqliteConfigBase, SyncDatabaseConfig):
-    """Config for the stdlib ``sqlite3`` driver; keys as :class:`~sqlspec_adk.adapters._sqlite.SqliteConfigBase`.
-
-    Connections are shared across threads but used by one thread at a time,
-    so the stores can run in worker threads.
+    ``connection_config`` takes ``sqlite3.connect`` keywords (``database``,
+    ...); ``pool_config={"max_size": n}`` bounds open connections (default 4;
+    an in-memory database always uses exactly one). Connections are shared
+    across threads but used by one thread at a time, so the stores can run in
+    worker threads.
     """
 
-    def configure_pool(self) -> None:
+    dialect_class = SqliteDialect
+
+    def configure(self) -> None:
+        self.database, self._connect_kwargs = connect_arguments(self.connection_config, self.adk.busy_timeout)
         self._connect_kwargs["check_same_thread"] = False
+        self.max_size = 1 if is_memory_database(self.database) else int(self.pool_config.get("max_size", 4))
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(self.max_size)
         self._lock = threading.Lock()
@@ -33,13 +37,13 @@ class SqliteConfig(SqliteConfigBase, SyncDatabaseConfig):
     def _connect(self) -> sqlite3.Connection:
         self.claim_file()
         connection: sqlite3.Connection = sqlite3.connect(self.database, **self._connect_kwargs)
-        for pragma in self.pragmas():
+        for pragma in connection_pragmas(self.database, self.adk.busy_timeout):
             connection.execute(pragma)
         with self._lock:
             self._all.append(connection)
         return connection
 
-    def _acquire(self) -> sqlite3.Connection:
+    def acquire(self, write: bool) -> sqlite3.Connection:
         self._slots.acquire()
         try:
             return self._idle.get_nowait()
@@ -50,29 +54,15 @@ class SqliteConfig(SqliteConfigBase, SyncDatabaseConfig):
                 self._slots.release()
                 raise
 
-    def _release(self, connection: sqlite3.Connection | None) -> None:
-        if connection is not None:
+    def release(self, connection: sqlite3.Connection, discard: bool) -> None:
+        if discard:
+            with self._lock:
+                if connection in self._all:
+                    self._all.remove(connection)
+            connection.close()
+        else:
             self._idle.put(connection)
         self._slots.release()
-
-    def run(self, op: Op[T], *, write: bool) -> T:
-        acquired = self._acquire()
-        connection: sqlite3.Connection | None = acquired
-        try:
-            return run_transaction(acquired, op, self.begin_sql(write))
-        except BaseException:
-            if acquired.in_transaction:  # the rollback failed too
-                self._discard(acquired)
-                connection = None
-            raise
-        finally:
-            self._release(connection)
-
-    def _discard(self, connection: sqlite3.Connection) -> None:
-        with self._lock:
-            if connection in self._all:
-                self._all.remove(connection)
-        connection.close()
 
     def close_pool(self) -> None:
         with self._lock:

@@ -1,0 +1,121 @@
+"""What every part of a dialect shares: the config's quoted names and how JSON columns bind and read.
+
+A dialect (:mod:`sqlspec_adk.dialects.base`) is made of parts by concern
+(sessions, memory, artifacts); each part gets this core, never the whole
+dialect, so a part's surface is its own statements plus these few names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any, ClassVar
+
+from sqlspec_adk.converters import decode_state, encode_state
+from sqlspec_adk.identifiers import ColumnDefinition, quote_identifier
+from sqlspec_adk.protocol import Fetch, Stmt
+from sqlspec_adk.settings import ADKConfig
+
+__all__ = ["DialectCore", "JsonCodec"]
+
+
+class JsonCodec:
+    """How a family binds JSON text to a JSON column and reads it back (text, bytes or decoded)."""
+
+    #: Placeholder expression binding JSON text to a JSON column.
+    param: ClassVar[str] = "?"
+
+    def text(self, text: str) -> str:
+        """JSON text as bound; a family whose column refuses some text escapes it here."""
+        return text
+
+    def read(self, value: Any) -> Any:
+        """A JSON column's value as read back: the inverse of :meth:`text` (None passes through)."""
+        return value
+
+    def select(self, column: str) -> str:
+        """``column`` (a JSON column) as a SELECT list item whose value :meth:`read` takes."""
+        return column
+
+    def state(self, state: Mapping[str, Any]) -> str:
+        """A state mapping as the bound JSON text of a state column."""
+        return self.text(encode_state(state))
+
+    def read_state(self, value: Any) -> dict[str, Any]:
+        """A stored state column (None when there is no row) as a mapping."""
+        return decode_state(self.read(value))
+
+
+class DialectCore:
+    """One SQL family's quoting plus one config's table names, owner column and JSON codec."""
+
+    #: sqlglot dialect name used for quoting and statement checks.
+    sqlglot_name: ClassVar[str] = ""
+    #: Identifiers are folded to upper case before quoting (Oracle).
+    upper_identifiers: ClassVar[bool] = False
+    #: Longest index name the family accepts.
+    max_identifier: ClassVar[int] = 63
+    json_codec_class: ClassVar[type[JsonCodec]] = JsonCodec
+    #: The row-limit clause, with one ``?``.
+    limit_sql: ClassVar[str] = "LIMIT ?"
+    #: What a SELECT without a table needs (Oracle: `` FROM dual``).
+    no_table: ClassVar[str] = ""
+    #: Whether :meth:`insert_skip_sql` reports a lost race as a duplicate-key error (then counted as 0 rows).
+    insert_skip_raises: ClassVar[bool] = False
+
+    def __init__(self, adk: ADKConfig) -> None:
+        self.adk = adk
+        self.owner: ColumnDefinition | None = adk.owner_id_column
+        self.json = self.json_codec_class()
+
+    def quote(self, name: str) -> str:
+        """A validated identifier, quoted (upper-cased first where the family folds names)."""
+        return quote_identifier(name.upper() if self.upper_identifiers else name, self.sqlglot_name)
+
+    def table(self, name: str) -> str:
+        """Quoted, schema-qualified table name."""
+        return f"{self.quote(self.adk.schema)}.{self.quote(name)}" if self.adk.schema else self.quote(name)
+
+    def index_name(self, table: str, suffix: str) -> str:
+        """Quoted index name derived from a table name (not schema-qualified)."""
+        return self.quote(f"{table}_{suffix}"[: self.max_identifier])
+
+    @cached_property
+    def session_table(self) -> str:
+        return self.table(self.adk.session_table)
+
+    @cached_property
+    def events_table(self) -> str:
+        return self.table(self.adk.events_table)
+
+    @cached_property
+    def app_state_table(self) -> str:
+        return self.table(self.adk.app_state_table)
+
+    @cached_property
+    def user_state_table(self) -> str:
+        return self.table(self.adk.user_state_table)
+
+    @cached_property
+    def metadata_table(self) -> str:
+        return self.table(self.adk.metadata_table)
+
+    @cached_property
+    def memory_table(self) -> str:
+        return self.table(self.adk.memory_table)
+
+    @cached_property
+    def artifact_table(self) -> str:
+        return self.table(self.adk.artifact_table)
+
+    def insert_skip_sql(self, table: str, columns: Sequence[str], values: Sequence[str], keys: Sequence[str]) -> str:
+        """Insert one row unless a row with the same unique key exists (then 0 rows change).
+
+        The portable form is ``ON CONFLICT DO NOTHING``: no conflict target, so
+        every unique key is an arbiter and racing writers never raise.
+        """
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)}) ON CONFLICT DO NOTHING"
+
+    def insert_skip(self, sql: str, params: Sequence[Any]) -> Stmt:
+        """A statement of :meth:`insert_skip_sql`, run for the number of rows it inserted."""
+        return Stmt(sql, params, Fetch.ROWCOUNT, duplicate_is_zero=self.insert_skip_raises)

@@ -1,0 +1,490 @@
+"""Session SQL, written once for every family: sessions, events, app and user state.
+
+Each operation states its keyword API and maps its results here, once; the
+storage work is a smaller step (:meth:`SessionSQL.insert_session`,
+:meth:`SessionSQL.select_session`, :meth:`SessionSQL.select_session_page`,
+:meth:`SessionSQL.write_event`, :meth:`SessionSQL.merge_scoped_state`) that a
+family overrides where it can do better (one-round-trip appends, atomic JSON
+merges, row locks).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any, ClassVar
+
+from google.adk.errors import StaleSessionError
+from google.adk.errors.already_exists_error import AlreadyExistsError
+from google.adk.errors.session_not_found_error import SessionNotFoundError
+
+from sqlspec_adk.converters import StateDelta
+from sqlspec_adk.dialects.common import DialectCore
+from sqlspec_adk.protocol import Fetch, Op, Stmt
+from sqlspec_adk.records import EventRecord, EventWrite, SessionPage, SessionRecord, SessionSnapshot
+
+__all__ = [
+    "STALE_MESSAGE",
+    "SessionSQL",
+    "decode_cursor",
+    "encode_cursor",
+    "session_not_found",
+]
+
+#: ADK's own wording ("modified in storage"), so code matching DatabaseSessionService's message keeps working.
+STALE_MESSAGE = (
+    "The session has been modified in storage since it was loaded. "
+    "Please reload the session before appending more events."
+)
+
+
+def session_not_found(keys: tuple[str, str, str]) -> SessionNotFoundError:
+    """ADK's error for an unknown (or deleted) session ``(app_name, user_id, session_id)``."""
+    return SessionNotFoundError(f"Session {keys[2]!r} not found (app {keys[0]!r}, user {keys[1]!r}).")
+
+
+class SessionSQL(DialectCore):
+    """Session statements and operations; a family subclasses it with its own core mixin."""
+
+    #: Whether deleting a session row deletes its events (an enforced ON DELETE CASCADE);
+    #: when False the operations delete the events first, explicitly.
+    cascades_events: ClassVar[bool] = False
+
+    # ------------------------------------------------------------ statements
+    @cached_property
+    def insert_session_sql(self) -> str:
+        owner = [self.owner.name] if self.owner else []
+        columns = ["app_name", "user_id", "id", *owner, "state", "create_time", "update_time", "revision"]
+        values = ["?", "?", "?", *("?" for _ in owner), self.json.param, "?", "?", "0"]
+        return self.insert_skip_sql(self.session_table, columns, values, ("app_name", "user_id", "id"))
+
+    @cached_property
+    def select_scoped_state_sql(self) -> str:
+        return (
+            f"SELECT (SELECT state FROM {self.app_state_table} WHERE app_name = ?), "
+            f"(SELECT state FROM {self.user_state_table} WHERE app_name = ? AND user_id = ?){self.no_table}"
+        )
+
+    @cached_property
+    def select_session_sql(self) -> str:
+        """Session row plus app and user state, in one statement."""
+        return (
+            "SELECT s.state, s.create_time, s.update_time, s.revision, "
+            f"(SELECT a.state FROM {self.app_state_table} a WHERE a.app_name = s.app_name), "
+            f"(SELECT u.state FROM {self.user_state_table} u WHERE u.app_name = s.app_name AND u.user_id = s.user_id) "
+            f"FROM {self.session_table} s WHERE s.app_name = ? AND s.user_id = ? AND s.id = ?"
+        )
+
+    def select_events_sql(self, *, after: bool, limit: bool) -> str:
+        """Events of one session, newest first; the caller reverses them."""
+        return (
+            f"SELECT id, seq, timestamp, event_data FROM {self.events_table} "
+            "WHERE app_name = ? AND user_id = ? AND session_id = ?"
+            + (" AND timestamp >= ?" if after else "")
+            + " ORDER BY seq DESC"
+            + (f" {self.limit_sql}" if limit else "")
+        )
+
+    @cached_property
+    def insert_event_sql(self) -> str:
+        return (
+            f"INSERT INTO {self.events_table} "
+            "(app_name, user_id, session_id, seq, id, invocation_id, author, timestamp, event_data) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, {self.json.param})"
+        )
+
+    @cached_property
+    def select_app_state_sql(self) -> str:
+        return f"SELECT state FROM {self.app_state_table} WHERE app_name = ?"
+
+    @cached_property
+    def delete_session_sql(self) -> str:
+        return f"DELETE FROM {self.session_table} WHERE app_name = ? AND user_id = ? AND id = ?"
+
+    @cached_property
+    def delete_session_events_sql(self) -> str:
+        return f"DELETE FROM {self.events_table} WHERE app_name = ? AND user_id = ? AND session_id = ?"
+
+    def retention_sql(self, table: str, column: str, *, by_app: bool, returning: str = "") -> str:
+        """``DELETE`` of the rows of ``table`` with ``column < ?`` (and ``app_name = ?``), optionally RETURNING."""
+        sql = f"DELETE FROM {table} WHERE {column} < ?" + (" AND app_name = ?" if by_app else "")
+        return f"{sql} RETURNING {returning}" if returning else sql
+
+    def idle_events_sql(self, *, by_app: bool) -> str:
+        """Delete the events of sessions not updated since ``?`` (and of app ``?``)."""
+        return (
+            f"DELETE FROM {self.events_table} WHERE (app_name, user_id, session_id) IN "
+            f"(SELECT app_name, user_id, id FROM {self.session_table} WHERE update_time < ?"
+            + (" AND app_name = ?)" if by_app else ")")
+        )
+
+    def list_sessions_sql(self, *, by_user: bool, after: bool, limit: bool) -> str:
+        sql = (
+            "SELECT s.user_id, s.id, s.state, s.create_time, s.update_time, s.revision, u.state "
+            f"FROM {self.session_table} s LEFT JOIN {self.user_state_table} u "
+            "ON u.app_name = s.app_name AND u.user_id = s.user_id WHERE s.app_name = ?"
+        )
+        if by_user:
+            sql += " AND s.user_id = ?"
+        if after:
+            sql += " AND (s.update_time > ? OR (s.update_time = ? AND (s.user_id > ? OR (s.user_id = ? AND s.id > ?))))"
+        sql += " ORDER BY s.update_time, s.user_id, s.id"
+        return sql + (f" {self.limit_sql}" if limit else "")
+
+    def bump_sql(self, *, with_state: bool) -> str:
+        """Advance a session's revision (and set its state) if it is still at revision ``?``."""
+        state = f"state = {self.json.param}, " if with_state else ""
+        return (
+            f"UPDATE {self.session_table} SET {state}revision = revision + 1, update_time = ? "
+            "WHERE app_name = ? AND user_id = ? AND id = ? AND revision = ?"
+        )
+
+    @cached_property
+    def select_revision_sql(self) -> str:
+        return (
+            f"SELECT revision, update_time, state FROM {self.session_table} "
+            "WHERE app_name = ? AND user_id = ? AND id = ?"
+        )
+
+    # --------------------------------------------------------- state merging
+    def scoped_state_target(self, scope: str) -> tuple[str, tuple[str, ...]]:
+        if scope == "app":
+            return self.app_state_table, ("app_name",)
+        return self.user_state_table, ("app_name", "user_id")
+
+    def merge_scoped_state(
+        self, scope: str, keys: tuple[str, ...], delta: Mapping[str, Any], now: float
+    ) -> Op[dict[str, Any]]:
+        """Apply ``delta`` to the app or user state row, dict.update style; return the new state.
+
+        Runs inside the caller's write transaction. This default reads, merges in
+        Python and upserts, which is exact when the family's write transaction
+        serializes writers (SQLite's ``BEGIN IMMEDIATE``); families with atomic
+        JSON merges or row locks override it.
+        """
+        table, columns = self.scoped_state_target(scope)
+        where = " AND ".join(f"{column} = ?" for column in columns)
+        row = yield Stmt(f"SELECT state FROM {table} WHERE {where}", keys, Fetch.ONE)
+        state = self.json.read_state(row[0]) if row else {}
+        state.update(delta)
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        yield Stmt(
+            f"INSERT INTO {table} ({names}, state, update_time) VALUES ({marks}, {self.json.param}, ?) "
+            f"ON CONFLICT ({names}) DO UPDATE SET state = excluded.state, update_time = excluded.update_time",
+            (*keys, self.json.state(state), now),
+        )
+        return state
+
+    def session_record(self, app_name: str, user_id: str, session_id: str, values: Sequence[Any]) -> SessionRecord:
+        """A session record from stored ``(state, create_time, update_time, revision)``; state may be a dict."""
+        state, create_time, update_time, revision = values
+        return SessionRecord(
+            app_name=app_name,
+            user_id=user_id,
+            id=session_id,
+            state=self.json.read_state(state),
+            create_time=float(create_time),
+            update_time=float(update_time),
+            revision=int(revision),
+        )
+
+    # ------------------------------------------------------------- operations
+    def create_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        delta: StateDelta,
+        now: float,
+        owner_id: Any = None,
+    ) -> Op[SessionSnapshot]:
+        """Insert a session at revision 0 and apply its app/user state, or raise AlreadyExistsError."""
+        keys = (app_name, user_id, session_id)
+        params: tuple[Any, ...] = (*keys, owner_id) if self.owner else keys
+        params += (self.json.state(delta.session), now, now)
+        states = yield from self.insert_session(keys, params, delta, now)
+        if states is None:
+            raise AlreadyExistsError(
+                f"Session with id {session_id!r} already exists for app {app_name!r}, user {user_id!r}."
+            )
+        record = self.session_record(app_name, user_id, session_id, (delta.session, now, now, 0))
+        return SessionSnapshot(session=record, events=[], app_state=states[0], user_state=states[1])
+
+    def insert_session(
+        self, keys: tuple[str, str, str], params: tuple[Any, ...], delta: StateDelta, now: float
+    ) -> Op[tuple[dict[str, Any], dict[str, Any]] | None]:
+        """Insert the session row (``params`` of :attr:`insert_session_sql`) and merge ``delta.app``/``delta.user``.
+
+        Returns the app and user state after the merges, or None (nothing
+        written) when the session already exists.
+        """
+        app_name, user_id, _ = keys
+        inserted = yield self.insert_skip(self.insert_session_sql, params)
+        if not inserted:
+            return None
+        app_state: dict[str, Any] | None = None
+        user_state: dict[str, Any] | None = None
+        if delta.app:
+            app_state = yield from self.merge_scoped_state("app", (app_name,), delta.app, now)
+        if delta.user:
+            user_state = yield from self.merge_scoped_state("user", (app_name, user_id), delta.user, now)
+        if app_state is None or user_state is None:
+            row = yield Stmt(self.select_scoped_state_sql, (app_name, app_name, user_id), Fetch.ONE)
+            app_state = self.json.read_state(row[0]) if app_state is None else app_state
+            user_state = self.json.read_state(row[1]) if user_state is None else user_state
+        return app_state, user_state
+
+    def get_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        num_recent_events: int | None = None,
+        after_timestamp: float | None = None,
+    ) -> Op[SessionSnapshot | None]:
+        """The session with its newest events (in append order) and scoped state, or None."""
+        found = yield from self.select_session((app_name, user_id, session_id), num_recent_events, after_timestamp)
+        if found is None:
+            return None
+        row, event_rows = found
+        events = [
+            EventRecord(id=r[0], seq=int(r[1]), timestamp=float(r[2]), event_json=self.json.read(r[3]))
+            for r in event_rows
+        ]
+        return SessionSnapshot(
+            session=self.session_record(app_name, user_id, session_id, row[:4]),
+            events=events,
+            app_state=self.json.read_state(row[4]),
+            user_state=self.json.read_state(row[5]),
+        )
+
+    def select_session(
+        self, keys: tuple[str, str, str], num_recent_events: int | None, after_timestamp: float | None
+    ) -> Op[tuple[Sequence[Any], Sequence[Sequence[Any]]] | None]:
+        """The session row and its events, or None when there is no such session.
+
+        The row is ``(state, create_time, update_time, revision, app state,
+        user state)``; the events are ``(id, seq, timestamp, event_data)`` rows,
+        the newest ``num_recent_events`` (all when None, none when 0) at or
+        after ``after_timestamp``, in append order.
+        """
+        row = yield Stmt(self.select_session_sql, keys, Fetch.ONE)
+        if row is None:
+            return None
+        if num_recent_events == 0:
+            return row, []
+        params: tuple[Any, ...] = keys
+        if after_timestamp is not None:
+            params += (after_timestamp,)
+        if num_recent_events is not None:
+            params += (num_recent_events,)
+        sql = self.select_events_sql(after=after_timestamp is not None, limit=num_recent_events is not None)
+        rows = yield Stmt(sql, params, Fetch.ALL)
+        return row, rows[::-1]
+
+    def list_sessions(
+        self, *, app_name: str, user_id: str | None, limit: int | None = None, cursor: str | None = None
+    ) -> Op[SessionPage]:
+        """Sessions oldest-updated first (tie-break user_id, id), no events, one statement per page."""
+        after = decode_cursor(cursor) if cursor else None
+        app_state, rows = yield from self.select_session_page(app_name, user_id, limit, after)
+        next_cursor = None
+        if limit is not None and len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            next_cursor = encode_cursor(float(last[4]), last[0], last[1])
+        user_states: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            if r[0] not in user_states:
+                user_states[r[0]] = self.json.read_state(r[6])
+        return SessionPage(
+            sessions=[self.session_record(app_name, r[0], r[1], r[2:6]) for r in rows],
+            app_state=self.json.read_state(app_state),
+            user_states=user_states,
+            next_cursor=next_cursor,
+        )
+
+    def select_session_page(
+        self, app_name: str, user_id: str | None, limit: int | None, after: tuple[float, str, str] | None
+    ) -> Op[tuple[Any, Sequence[Sequence[Any]]]]:
+        """The app state value (None when unset) and one page of session rows, ``limit + 1`` at most.
+
+        Rows are ``(user_id, id, state, create_time, update_time, revision,
+        user state)`` in list order, starting after the ``(update_time,
+        user_id, id)`` of ``after``; the extra row tells that a next page exists.
+        """
+        params: list[Any] = [app_name]
+        if user_id is not None:
+            params.append(user_id)
+        if after is not None:
+            update_time, after_user, after_id = after
+            params += [update_time, update_time, after_user, after_user, after_id]
+        if limit is not None:
+            params.append(limit + 1)
+        sql = self.list_sessions_sql(by_user=user_id is not None, after=after is not None, limit=limit is not None)
+        rows = yield Stmt(sql, params, Fetch.ALL)
+        app_row = yield Stmt(self.select_app_state_sql, (app_name,), Fetch.ONE)
+        return (app_row[0] if app_row else None), rows
+
+    def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> Op[int]:
+        """Delete a session and its events (explicitly first, unless the family cascades); returns 0 or 1."""
+        keys = (app_name, user_id, session_id)
+        if not self.cascades_events:
+            yield Stmt(self.delete_session_events_sql, keys)
+        deleted: int = yield Stmt(self.delete_session_sql, keys, Fetch.ROWCOUNT)
+        return deleted
+
+    def get_scoped_state(self, *, app_name: str, user_id: str) -> Op[tuple[dict[str, Any], dict[str, Any]]]:
+        """(app state, user state), unprefixed; empty dicts when none is stored."""
+        row = yield Stmt(self.select_scoped_state_sql, (app_name, app_name, user_id), Fetch.ONE)
+        return self.json.read_state(row[0]), self.json.read_state(row[1])
+
+    def bump_session(
+        self,
+        keys: tuple[str, str, str],
+        expected_revision: int | None,
+        expected_update_time: float,
+        session_delta: Mapping[str, Any],
+        timestamp: float,
+    ) -> Op[int]:
+        """Advance the session row for one append and return the new revision.
+
+        The stale check is the ``WHERE revision = ?`` of the UPDATE itself, run
+        inside the append transaction, so of two writers holding the same
+        revision exactly one matches a row. A session object without a marker
+        falls back to comparing update times, as ADK's services do.
+
+        Without a session-state change (most events) the UPDATE goes first and
+        the row is read only when it matched nothing, to tell a missing session
+        from a stale one: one statement fewer on the common path.
+        """
+        if expected_revision is not None and not session_delta:
+            changed = yield Stmt(self.bump_sql(with_state=False), (timestamp, *keys, expected_revision), Fetch.ROWCOUNT)
+            if changed == 1:
+                return expected_revision + 1
+            found = yield Stmt(self.select_revision_sql, keys, Fetch.ONE)
+            if found is None:
+                raise session_not_found(keys)
+            raise StaleSessionError(STALE_MESSAGE)
+        row = yield Stmt(self.select_revision_sql, keys, Fetch.ONE)
+        if row is None:
+            raise session_not_found(keys)
+        revision = int(row[0])
+        if expected_revision is not None:
+            if revision != expected_revision:
+                raise StaleSessionError(STALE_MESSAGE)
+        elif float(row[1]) > expected_update_time:
+            raise StaleSessionError(STALE_MESSAGE)
+        if session_delta:
+            state = self.json.read_state(row[2])
+            state.update(session_delta)
+            params: tuple[Any, ...] = (self.json.state(state), timestamp, *keys, revision)
+        else:
+            params = (timestamp, *keys, revision)
+        changed = yield Stmt(self.bump_sql(with_state=bool(session_delta)), params, Fetch.ROWCOUNT)
+        if changed != 1:
+            raise StaleSessionError(STALE_MESSAGE)
+        return revision + 1
+
+    def append_event(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        expected_revision: int | None,
+        expected_update_time: float,
+        event: EventWrite,
+        delta: StateDelta,
+    ) -> Op[int]:
+        """One append, all or nothing: stale check, session state, event row, app/user state.
+
+        Returns the session's new revision (also the event's ``seq``). Raises
+        ``SessionNotFoundError`` for an unknown session and ``StaleSessionError``
+        when the session changed since ``expected_revision`` (or, without one,
+        since ``expected_update_time``).
+        """
+        keys = (app_name, user_id, session_id)
+        return (yield from self.write_event(keys, expected_revision, expected_update_time, event, delta))
+
+    def write_event(
+        self,
+        keys: tuple[str, str, str],
+        expected_revision: int | None,
+        expected_update_time: float,
+        event: EventWrite,
+        delta: StateDelta,
+    ) -> Op[int]:
+        """The writes of :meth:`append_event`: bump the session, insert the event, merge app/user state."""
+        app_name, user_id, _ = keys
+        revision = yield from self.bump_session(
+            keys, expected_revision, expected_update_time, delta.session, event.timestamp
+        )
+        yield Stmt(
+            self.insert_event_sql,
+            (*keys, revision, event.id, event.invocation_id, event.author, event.timestamp, event.event_json),
+        )
+        if delta.app:
+            yield from self.merge_scoped_state("app", (app_name,), delta.app, event.timestamp)
+        if delta.user:
+            yield from self.merge_scoped_state("user", (app_name, user_id), delta.user, event.timestamp)
+        return revision
+
+    def delete_events_before(self, *, before: float, app_name: str | None = None) -> Op[int]:
+        """Delete events with ``timestamp < before`` (optionally one app); return the count."""
+        params: tuple[Any, ...] = (before,) if app_name is None else (before, app_name)
+        sql = self.retention_sql(self.events_table, "timestamp", by_app=app_name is not None)
+        count: int = yield Stmt(sql, params, Fetch.ROWCOUNT)
+        return count
+
+    def delete_idle_sessions(self, *, before: float, app_name: str | None = None) -> Op[int]:
+        """Delete sessions not updated since ``before`` (and their events); return the count."""
+        params: tuple[Any, ...] = (before,) if app_name is None else (before, app_name)
+        if not self.cascades_events:
+            yield Stmt(self.idle_events_sql(by_app=app_name is not None), params)
+        sql = self.retention_sql(self.session_table, "update_time", by_app=app_name is not None)
+        count: int = yield Stmt(sql, params, Fetch.ROWCOUNT)
+        return count
+
+    def statements(self) -> list[str]:
+        """Every fixed statement text of this part (for parse checks)."""
+        texts = [
+            self.insert_session_sql,
+            self.select_scoped_state_sql,
+            self.select_session_sql,
+            self.insert_event_sql,
+            self.select_app_state_sql,
+            self.delete_session_sql,
+            self.delete_session_events_sql,
+            self.select_revision_sql,
+            self.bump_sql(with_state=False),
+            self.bump_sql(with_state=True),
+        ]
+        for first in (False, True):
+            for second in (False, True):
+                texts.append(self.select_events_sql(after=first, limit=second))
+                texts += [
+                    self.list_sessions_sql(by_user=by_user, after=first, limit=second) for by_user in (False, True)
+                ]
+            texts.append(self.idle_events_sql(by_app=first))
+        return texts
+
+
+def encode_cursor(update_time: float, user_id: str, session_id: str) -> str:
+    """An opaque, URL-safe list_sessions cursor."""
+    raw = json.dumps([update_time, user_id, session_id], ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str, str]:
+    """Inverse of :func:`encode_cursor`; a malformed cursor is a clear ValueError."""
+    try:
+        update_time, user_id, session_id = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        return float(update_time), str(user_id), str(session_id)
+    except (ValueError, TypeError, UnicodeError) as error:
+        raise ValueError(f"list_sessions cursor {cursor!r} is not one this library issued") from error

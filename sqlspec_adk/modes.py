@@ -1,0 +1,33 @@
+"""Calling a sync or an async store method from async code, typed either way.
+
+Services take either kind of store. :func:`call` awaits an async method and
+runs a sync one on a worker thread, so the event loop never blocks; mypy sees
+the method's own parameters and return type in both cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar, overload
+
+__all__ = ["call"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@overload
+async def call(method: Callable[P, Coroutine[Any, Any, T]], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+
+@overload
+async def call(method: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+
+async def call(method: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> Any:
+    """``await method(...)`` for an async method, ``await asyncio.to_thread(method, ...)`` for a sync one."""
+    if inspect.iscoroutinefunction(method):
+        return await method(*args, **kwargs)
+    return await asyncio.to_thread(method, *args, **kwargs)

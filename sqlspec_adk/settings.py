@@ -1,0 +1,129 @@
+"""``extension_config["adk"]``: the library's settings, validated when a config is built.
+
+An unknown key, a bad table name or a malformed ``owner_id_column`` raises
+``ConfigError`` naming the key, never a SQL error at the first query. Pure
+data: no driver, dialect or I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlspec_adk.errors import ConfigError
+from sqlspec_adk.identifiers import ColumnDefinition, parse_column_definition, validate_identifier
+
+__all__ = ["KNOWN_KEYS", "ADKConfig"]
+
+_TABLE_KEYS: dict[str, str] = {
+    "session_table": "adk_session",
+    "events_table": "adk_event",
+    "app_state_table": "adk_app_state",
+    "user_state_table": "adk_user_state",
+    "metadata_table": "adk_internal_metadata",
+    "memory_table": "adk_memory",
+    "artifact_table": "adk_artifact",
+}
+_BOOL_KEYS = ("enable_sessions", "enable_memory", "enable_artifacts")
+_OTHER_KEYS = (
+    "artifact_storage_uri",
+    "artifact_storage_options",
+    "memory_use_fts",
+    "memory_max_results",
+    "owner_id_column",
+    "schema",
+    "fts_config",
+    "busy_timeout",
+)
+KNOWN_KEYS = frozenset((*_TABLE_KEYS, *_BOOL_KEYS, *_OTHER_KEYS))
+
+
+@dataclass(frozen=True, slots=True)
+class ADKConfig:
+    """Validated ``extension_config["adk"]`` settings.
+
+    ``memory_use_fts`` is ``None`` when unset, meaning "on wherever the dialect
+    has full-text search". ``busy_timeout`` is seconds a writer waits for a lock.
+    """
+
+    session_table: str = "adk_session"
+    events_table: str = "adk_event"
+    app_state_table: str = "adk_app_state"
+    user_state_table: str = "adk_user_state"
+    metadata_table: str = "adk_internal_metadata"
+    memory_table: str = "adk_memory"
+    artifact_table: str = "adk_artifact"
+    artifact_storage_uri: str | None = None
+    # Credentials live here: keep them out of repr() and therefore out of logs.
+    artifact_storage_options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    enable_sessions: bool = True
+    enable_memory: bool = True
+    enable_artifacts: bool = True
+    memory_use_fts: bool | None = None
+    memory_max_results: int = 20
+    owner_id_column: ColumnDefinition | None = None
+    schema: str | None = None
+    fts_config: str = "english"
+    busy_timeout: float = 5.0
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any] | None) -> ADKConfig:
+        """Build and validate settings from an ``extension_config["adk"]`` mapping."""
+        raw = dict(raw or {})
+        unknown = sorted(set(raw) - KNOWN_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"unknown extension_config['adk'] key(s): {', '.join(map(repr, unknown))}; "
+                f"known keys are {', '.join(sorted(KNOWN_KEYS))}"
+            )
+        values: dict[str, Any] = {}
+        for key in _TABLE_KEYS:
+            if key in raw:
+                values[key] = validate_identifier(raw[key], key)
+        tables = [values.get(key, default) for key, default in _TABLE_KEYS.items()]
+        duplicates = sorted({name for name in tables if tables.count(name) > 1})
+        if duplicates:
+            raise ConfigError(f"extension_config['adk'] names the same table twice: {', '.join(duplicates)}")
+        for key in _BOOL_KEYS:
+            if key in raw:
+                values[key] = _require_bool(raw[key], key)
+        if "memory_use_fts" in raw and raw["memory_use_fts"] is not None:
+            values["memory_use_fts"] = _require_bool(raw["memory_use_fts"], "memory_use_fts")
+        if "memory_max_results" in raw:
+            value = raw["memory_max_results"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+                raise ConfigError(
+                    f"extension_config['adk']['memory_max_results'] must be an integer in 1..10000, got {value!r}"
+                )
+            values["memory_max_results"] = value
+        if raw.get("artifact_storage_uri") is not None:
+            uri = raw["artifact_storage_uri"]
+            if not isinstance(uri, str) or not uri.strip():
+                raise ConfigError(
+                    f"extension_config['adk']['artifact_storage_uri'] must be a non-empty string, got {uri!r}"
+                )
+            values["artifact_storage_uri"] = uri
+        if raw.get("artifact_storage_options") is not None:
+            options = raw["artifact_storage_options"]
+            if not isinstance(options, Mapping):
+                raise ConfigError("extension_config['adk']['artifact_storage_options'] must be a mapping")
+            values["artifact_storage_options"] = dict(options)
+        if raw.get("owner_id_column") is not None:
+            values["owner_id_column"] = parse_column_definition(raw["owner_id_column"])
+        if raw.get("schema") is not None:
+            values["schema"] = validate_identifier(raw["schema"], "schema")
+        if "fts_config" in raw:
+            values["fts_config"] = validate_identifier(raw["fts_config"], "fts_config")
+        if "busy_timeout" in raw:
+            value = raw["busy_timeout"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3600:
+                raise ConfigError(f"extension_config['adk']['busy_timeout'] must be seconds in 0..3600, got {value!r}")
+            values["busy_timeout"] = float(value)
+        return cls(**values)
+
+
+def _require_bool(value: object, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"extension_config['adk'][{key!r}] must be true or false, got {value!r}")
+    return value
