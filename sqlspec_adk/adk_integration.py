@@ -22,6 +22,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +31,7 @@ from sqlspec_adk.config import DatabaseConfig
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.memory.service import SQLSpecMemoryService
 from sqlspec_adk.migrations import LATEST_VERSION
+from sqlspec_adk.modes import call
 from sqlspec_adk.operations.database import close_config, run_op
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from sqlspec_adk.registry import ADAPTERS, load_adapter, parse_bool, parse_uri, redact_uri, scheme_for
@@ -93,10 +95,10 @@ def _prepare(config: DatabaseConfig, store: Any, uri: str, create: bool) -> None
     async def work() -> None:
         try:
             if create:
-                await store.arun(store.op_create_tables(), write=True)
+                await call(store.create_tables)
                 return
             try:
-                version = await run_op(config, _schema_version(config), write=False)
+                version = await run_op(config, partial(_schema_version, config), write=False)
             except Exception as error:  # the driver's own "no such table" error
                 raise ConfigError(
                     f"the sqlspec-adk tables are missing ({type(error).__name__}: {error}); "

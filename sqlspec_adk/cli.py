@@ -125,10 +125,10 @@ async def _migrate(command: str, uri: str) -> int:
         return 0
     try:
         if command == "upgrade":
-            version = await run_op(config, upgrade(config.dialect), write=True)
+            version = await run_op(config, lambda: upgrade(config.dialect), write=True, name="migrate")
             print(f"schema at version {version} (latest {LATEST_VERSION})")
         else:
-            version = await run_op(config, current_version(config.dialect), write=True)
+            version = await run_op(config, lambda: current_version(config.dialect), write=True, name="migrate")
             state = "up to date" if version == LATEST_VERSION else f"behind: run 'sqlspec-adk migrate upgrade {uri}'"
             print(f"schema version {version} (latest {LATEST_VERSION}): {state}")
     finally:

@@ -10,6 +10,8 @@ from google.adk.runners import Runner
 from google.genai import types
 
 from sqlspec_adk.demo import build_agent
+from sqlspec_adk.modes import call
+from sqlspec_adk.operations.database import close_config
 
 APP = "notebook_app"
 USER = "demo-user"
@@ -35,15 +37,12 @@ class _Services:
         from sqlspec_adk.service import SQLSpecSessionService
 
         for store in self.stores:
-            await store.arun(store.op_create_tables(), write=True)
+            await call(store.create_tables)
         sessions, memory, artifacts = self.stores
         return SQLSpecSessionService(sessions), SQLSpecMemoryService(memory), SQLSpecArtifactService(artifacts)
 
     async def stop(self) -> None:
-        if self.config.is_async:
-            await self.config.close_pool()
-        else:
-            self.config.close_pool()
+        await close_config(self.config)
 
 
 async def _turn(runner: Runner, text: str) -> None:

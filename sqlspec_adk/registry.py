@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from sqlspec_adk.config import KNOWN_KEYS, DatabaseConfig
+from sqlspec_adk.config import DatabaseConfig
 from sqlspec_adk.errors import ConfigError
+from sqlspec_adk.settings import KNOWN_KEYS
 
 __all__ = [
     "ADAPTERS",

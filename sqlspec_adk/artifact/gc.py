@@ -42,13 +42,15 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Optional
 
 from sqlspec_adk.artifact.storage import BLOB_NAME, ArtifactStorage, redact_uri
-from sqlspec_adk.config import AsyncDatabaseConfig, DatabaseConfig, SyncDatabaseConfig
-from sqlspec_adk.dialects.artifact_sql import CONTENT_KINDS
+from sqlspec_adk.config import DatabaseConfig
 from sqlspec_adk.errors import ArtifactIntegrityError, ConfigError
+from sqlspec_adk.operations.database import close_config, run_op
 from sqlspec_adk.protocol import Fetch, Op, Stmt
+from sqlspec_adk.records import CONTENT_KINDS
 
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
@@ -152,7 +154,7 @@ def _when(epoch: Optional[float]) -> str:
 _ROW_COLUMNS = "app_name, user_id, scope, filename, version, kind, canonical_uri"
 
 
-def op_content_rows(config: DatabaseConfig, app_name: Optional[str]) -> Op[list[tuple[Any, ...]]]:
+def content_rows(config: DatabaseConfig, app_name: Optional[str]) -> Op[list[tuple[Any, ...]]]:
     """Every artifact row's key, kind and ``canonical_uri`` (optionally one app's)."""
     sql = f"SELECT {_ROW_COLUMNS} FROM {config.dialect.artifact_table}"
     params: tuple[Any, ...] = ()
@@ -163,20 +165,12 @@ def op_content_rows(config: DatabaseConfig, app_name: Optional[str]) -> Op[list[
     return [tuple(row) for row in rows]
 
 
-def op_delete_rows(config: DatabaseConfig, rows: list[MissingBlob]) -> Op[int]:
+def delete_rows(config: DatabaseConfig, rows: list[MissingBlob]) -> Op[int]:
     """Delete exactly these versions by primary key."""
     if rows:
         params = [(r.app_name, r.user_id, r.scope, r.filename, r.version) for r in rows]
-        yield Stmt(config.dialect.artifact_delete_version_sql, params, many=True)
+        yield Stmt(config.dialect.artifacts.artifact_delete_version_sql, params, many=True)
     return len(rows)
-
-
-async def _run(config: DatabaseConfig, op: Op[Any], *, write: bool) -> Any:
-    if isinstance(config, AsyncDatabaseConfig):
-        return await config.run(op, write=write)
-    if isinstance(config, SyncDatabaseConfig):
-        return await asyncio.to_thread(config.run, op, write=write)
-    raise ConfigError(f"{type(config).__name__} is neither a sync nor an async database config")
 
 
 # ------------------------------------------------------------- storage side
@@ -267,7 +261,7 @@ async def collect_artifact_garbage(
     current = time.time() if now is None else now
     # 1. Storage first, then rows: a row committed before the read is always seen.
     blobs = await asyncio.to_thread(_list_blobs, storage, app_name)
-    rows = await _run(config, op_content_rows(config, app_name), write=False)
+    rows = await run_op(config, partial(content_rows, config, app_name), write=False, name="artifacts_gc")
     report.blobs_seen = len(blobs)
 
     referenced: set[str] = set()
@@ -307,7 +301,9 @@ async def collect_artifact_garbage(
     if delete_orphans and report.orphans:
         await asyncio.to_thread(_delete_blobs, storage, report.orphans, report)
     if delete_missing_rows and report.missing:
-        report.deleted_rows = await _run(config, op_delete_rows(config, report.missing), write=True)
+        report.deleted_rows = await run_op(
+            config, partial(delete_rows, config, report.missing), write=True, name="artifacts_gc"
+        )
         for row in report.missing:
             logger.info(
                 "artifact gc: deleted row of %s version %s (content missing at %s)",
@@ -385,10 +381,7 @@ async def _gc_from_args(args: argparse.Namespace) -> GCReport:
             app_name=args.app,
         )
     finally:
-        if isinstance(config, AsyncDatabaseConfig):
-            await config.close_pool()
-        elif isinstance(config, SyncDatabaseConfig):
-            config.close_pool()
+        await close_config(config)
 
 
 def run_cli(args: argparse.Namespace) -> int:

@@ -41,8 +41,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import fsspec
 
-from sqlspec_adk.dialects.artifact_sql import ArtifactKey
 from sqlspec_adk.errors import ArtifactIntegrityError, ConfigError
+from sqlspec_adk.records import ArtifactKey
 
 __all__ = [
     "BLOB_NAME",

@@ -201,6 +201,13 @@ class ArtifactSQL(DialectCore):
         yield from self.delete_artifact_rows(rows)
         return rows
 
+    def count_artifacts_before(self, *, before: float, app_name: str | None = None) -> Op[int]:
+        """Retention dry run: versions :meth:`delete_artifacts_before` would remove."""
+        sql = f"SELECT COUNT(*) FROM {self.artifact_table} WHERE create_time < ?"
+        params: tuple[Any, ...] = (before,) if app_name is None else (before, app_name)
+        row = yield Stmt(sql + (" AND app_name = ?" if app_name is not None else ""), params, Fetch.ONE)
+        return int(row[0])
+
     def artifact_row(self, row: Any) -> ArtifactRow:
         """Map a row of :attr:`select_columns`; numbers go through int/float for drivers returning Decimal."""
         return ArtifactRow(

@@ -289,3 +289,10 @@ class MemorySQL(DialectCore):
             params += (app_name,)
         count: int = yield Stmt(sql, params, Fetch.ROWCOUNT)
         return count
+
+    def count_memory_before(self, *, before: float, app_name: str | None = None) -> Op[int]:
+        """Retention dry run: rows :meth:`delete_memory_before` would remove."""
+        sql = f"SELECT COUNT(*) FROM {self.memory_table} WHERE timestamp < ?"
+        params: tuple[Any, ...] = (before,) if app_name is None else (before, app_name)
+        row = yield Stmt(sql + (" AND app_name = ?" if app_name is not None else ""), params, Fetch.ONE)
+        return int(row[0])

@@ -451,6 +451,39 @@ class SessionSQL(DialectCore):
         count: int = yield Stmt(sql, params, Fetch.ROWCOUNT)
         return count
 
+    def count_idle_sessions(self, *, before: float, app_name: str | None = None) -> Op[tuple[int, int]]:
+        """Retention dry run: (sessions not updated since ``before``, their events), optionally of one app."""
+        by_app = " AND s.app_name = ?" if app_name is not None else ""
+        params: tuple[Any, ...] = (before,) if app_name is None else (before, app_name)
+        events = yield Stmt(
+            f"SELECT COUNT(*) FROM {self.events_table} e WHERE EXISTS (SELECT 1 FROM {self.session_table} s "
+            "WHERE s.app_name = e.app_name AND s.user_id = e.user_id AND s.id = e.session_id "
+            f"AND s.update_time < ?{by_app})",
+            params,
+            Fetch.ONE,
+        )
+        sessions = yield Stmt(
+            f"SELECT COUNT(*) FROM {self.session_table} s WHERE s.update_time < ?{by_app}", params, Fetch.ONE
+        )
+        return int(sessions[0]), int(events[0])
+
+    def count_events_before(
+        self, *, before: float, app_name: str | None = None, idle_before: float | None = None
+    ) -> Op[int]:
+        """Retention dry run: events older than ``before``, leaving out those of sessions idle since ``idle_before``."""
+        sql = f"SELECT COUNT(*) FROM {self.events_table} e WHERE e.timestamp < ?"
+        params: tuple[Any, ...] = (before,)
+        if app_name is not None:
+            sql, params = f"{sql} AND e.app_name = ?", (*params, app_name)
+        if idle_before is not None:
+            sql += (
+                f" AND NOT EXISTS (SELECT 1 FROM {self.session_table} s WHERE s.app_name = e.app_name "
+                "AND s.user_id = e.user_id AND s.id = e.session_id AND s.update_time < ?)"
+            )
+            params += (idle_before,)
+        row = yield Stmt(sql, params, Fetch.ONE)
+        return int(row[0])
+
     def statements(self) -> list[str]:
         """Every fixed statement text of this part (for parse checks)."""
         texts = [

@@ -1,6 +1,6 @@
-"""Run store operations on any config, sync or async, from async code.
+"""Run maintenance operations on any config from async code, and open configs from URIs.
 
-A sync config's operation runs in a worker thread, so the caller's event loop
+A sync config's operation runs on a worker thread, so the caller's event loop
 never blocks; ``open_config`` builds a config from a URI and always closes its
 pool.
 """
@@ -8,25 +8,21 @@ pool.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlspec_adk.config import AsyncDatabaseConfig, DatabaseConfig, SyncDatabaseConfig
-from sqlspec_adk.protocol import Op
+from sqlspec_adk.protocol import Op, operation
 
 __all__ = ["close_config", "open_config", "run_op"]
 
 T = TypeVar("T")
 
 
-async def run_op(config: DatabaseConfig, op: Op[T], *, write: bool) -> T:
-    """Run ``op`` in one transaction on ``config``."""
-    if isinstance(config, AsyncDatabaseConfig):
-        return await config.run(op, write=write)
-    if isinstance(config, SyncDatabaseConfig):
-        return await asyncio.to_thread(config.run, op, write=write)
-    raise TypeError(f"{type(config).__name__} is neither a sync nor an async database config")
+async def run_op(config: DatabaseConfig, build: Callable[[], Op[T]], *, write: bool, name: str = "maintenance") -> T:
+    """Run the operation ``build`` makes in one transaction on ``config`` (retried like any store operation)."""
+    return await config.arun(operation(name, build, write=write))
 
 
 async def close_config(config: DatabaseConfig) -> None:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlspec_adk.config import DatabaseConfig
-from sqlspec_adk.dialects.artifact_sql import CONTENT_KINDS
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.migrations import LATEST_VERSION
 from sqlspec_adk.operations.database import close_config, run_op
 from sqlspec_adk.protocol import Fetch, Op, Stmt
+from sqlspec_adk.records import CONTENT_KINDS
 
 __all__ = ["Finding", "Report", "diagnose"]
 
@@ -66,9 +68,9 @@ def _all(sql: str, params: tuple[Any, ...] = ()) -> Op[Any]:
     return rows
 
 
-async def _try(config: DatabaseConfig, op: Op[Any]) -> tuple[Any, Exception | None]:
+async def _try(config: DatabaseConfig, build: Callable[[], Op[Any]]) -> tuple[Any, Exception | None]:
     try:
-        return await run_op(config, op, write=False), None
+        return await run_op(config, build, write=False, name="doctor"), None
     except Exception as error:
         return None, error
 
@@ -137,14 +139,14 @@ async def diagnose(uri: str) -> Report:
 async def _diagnose(config: DatabaseConfig, report: Report) -> None:
     dialect = config.dialect
     adk = config.adk
-    _, error = await _try(config, _one("SELECT 1"))
+    _, error = await _try(config, lambda: _one("SELECT 1"))
     if error is not None:
         report.add(ERROR, "connection", f"cannot connect ({type(error).__name__}: {error}); {_connection_hint(error)}")
         return
     report.add(OK, "connection", "connected")
 
     row, error = await _try(
-        config, _one(f"SELECT meta_value FROM {dialect.metadata_table} WHERE meta_key = ?", ("schema_version",))
+        config, lambda: _one(f"SELECT meta_value FROM {dialect.metadata_table} WHERE meta_key = ?", ("schema_version",))
     )
     if error is not None or row is None:
         report.add(
@@ -182,7 +184,7 @@ async def _diagnose(config: DatabaseConfig, report: Report) -> None:
         tables.append(("artifacts", adk.artifact_table))
     present: set[str] = set()
     for label, name in tables:
-        row, error = await _try(config, _one(f"SELECT COUNT(*) FROM {dialect.table(name)}"))
+        row, error = await _try(config, partial(_one, f"SELECT COUNT(*) FROM {dialect.table(name)}"))
         if error is not None:
             report.add(
                 ERROR,
@@ -194,12 +196,12 @@ async def _diagnose(config: DatabaseConfig, report: Report) -> None:
         detail = f"{int(row[0])} row(s)"
         size_query = _size_sql(config, name)
         if size_query is not None:
-            size_row, _ = await _try(config, _one(*size_query))
+            size_row, _ = await _try(config, partial(_one, *size_query))
             if size_row and size_row[0] is not None:
                 detail += f", {_human(float(size_row[0]))}"
         report.add(INFO, f"table {name}", detail)
     database = config.connection_config.get("database")
-    if dialect.sqlglot_name == "sqlite" and isinstance(database, str):
+    if dialect.family == "sqlite" and isinstance(database, str):
         total = await asyncio.to_thread(_file_size, database)
         if total is not None:
             report.add(INFO, "database file", f"{database}: {_human(total)}")
@@ -215,7 +217,7 @@ async def _diagnose(config: DatabaseConfig, report: Report) -> None:
 async def _check_fts(config: DatabaseConfig, report: Report) -> None:
     dialect = config.dialect
     try:
-        use_fts = dialect.memory_fts
+        use_fts = dialect.memory.memory_fts
     except ConfigError as config_error:
         report.add(ERROR, "memory search", str(config_error))
         return
@@ -223,7 +225,9 @@ async def _check_fts(config: DatabaseConfig, report: Report) -> None:
         reason = "memory_use_fts=false" if dialect.has_fts else f"{type(dialect).__name__} has no full-text search"
         report.add(INFO, "memory search", f"keyword scan (LIKE), because {reason}; fine for modest memory tables")
         return
-    _, error = await _try(config, dialect.search_memory_entries(app_name="~", user_id="~", tokens=["doctor"], limit=1))
+    _, error = await _try(
+        config, lambda: dialect.memory.search_memory(app_name="~", user_id="~", tokens=["doctor"], limit=1)
+    )
     if error is not None:
         report.add(
             ERROR,
@@ -239,7 +243,7 @@ async def _check_sessions(config: DatabaseConfig, report: Report) -> None:
     dialect = config.dialect
     behind, behind_error = await _try(
         config,
-        _one(
+        lambda: _one(
             f"SELECT COUNT(*) FROM {dialect.session_table} s WHERE s.revision < "
             f"(SELECT MAX(e.seq) FROM {dialect.events_table} e WHERE e.app_name = s.app_name "
             "AND e.user_id = s.user_id AND e.session_id = s.id)"
@@ -256,7 +260,7 @@ async def _check_sessions(config: DatabaseConfig, report: Report) -> None:
         )
     orphans, error = await _try(
         config,
-        _one(
+        lambda: _one(
             f"SELECT COUNT(*) FROM {dialect.events_table} e WHERE NOT EXISTS (SELECT 1 FROM {dialect.session_table} s "
             "WHERE s.app_name = e.app_name AND s.user_id = e.user_id AND s.id = e.session_id)"
         ),
@@ -293,9 +297,9 @@ async def _check_artifacts(config: DatabaseConfig, report: Report) -> None:
     kinds = ", ".join(f"'{kind}'" for kind in sorted(CONTENT_KINDS))
     rows, rows_error = await _try(
         config,
-        _all(
+        lambda: _all(
             f"SELECT canonical_uri FROM {dialect.artifact_table} WHERE kind IN ({kinds}) "
-            f"ORDER BY create_time DESC {dialect.memory_limit_sql()}",
+            f"ORDER BY create_time DESC {dialect.limit_sql}",
             (20,),
         ),
     )

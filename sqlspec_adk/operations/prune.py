@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlspec_adk.config import DatabaseConfig
-from sqlspec_adk.dialects.artifact_sql import CONTENT_KINDS
-from sqlspec_adk.dialects.base import BaseDialect
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.operations.database import run_op
-from sqlspec_adk.protocol import Fetch, Op, Stmt
+from sqlspec_adk.protocol import Op
+from sqlspec_adk.records import CONTENT_KINDS
 
 __all__ = ["PrunePlan", "PruneResult", "parse_age", "prune"]
 
@@ -75,109 +73,58 @@ class PruneResult:
         return "\n".join(lines) if lines else "nothing to prune: give at least one of the --*-older-than/--idle rules"
 
 
-def _app(column: str, app_name: str | None) -> tuple[str, tuple[Any, ...]]:
-    return (f" AND {column} = ?", (app_name,)) if app_name is not None else ("", ())
-
-
-def _count(sql: str, params: tuple[Any, ...]) -> Op[int]:
-    row = yield Stmt(sql, params, Fetch.ONE)
-    return int(row[0]) if row else 0
-
-
-def _idle_sessions_op(dialect: BaseDialect, plan: PrunePlan, dry_run: bool) -> Op[tuple[int, int]]:
-    """(sessions, their events) idle since the cut-off; deleted unless ``dry_run``."""
-    before = plan.sessions_idle_before
-    app_sql, app_params = _app("app_name", plan.app_name)
-    events = yield from _count(
-        f"SELECT COUNT(*) FROM {dialect.events_table} e WHERE EXISTS (SELECT 1 FROM {dialect.session_table} s "
-        "WHERE s.app_name = e.app_name AND s.user_id = e.user_id AND s.id = e.session_id "
-        f"AND s.update_time < ?{app_sql.replace('app_name', 's.app_name')})",
-        (before, *app_params),
-    )
-    if dry_run:
-        sessions = yield from _count(
-            f"SELECT COUNT(*) FROM {dialect.session_table} WHERE update_time < ?{app_sql}", (before, *app_params)
-        )
-    else:
-        assert before is not None
-        sessions = yield from dialect.delete_idle_sessions(before=before, app_name=plan.app_name)
-    return sessions, events
-
-
-def _old_events_op(dialect: BaseDialect, plan: PrunePlan, dry_run: bool) -> Op[int]:
-    before = plan.events_before
-    assert before is not None
-    app_sql, app_params = _app("app_name", plan.app_name)
-    if not dry_run:
-        deleted: int = yield from dialect.delete_events_before(before=before, app_name=plan.app_name)
-        return deleted
-    app_filter = app_sql.replace("app_name", "e.app_name")
-    sql = f"SELECT COUNT(*) FROM {dialect.events_table} e WHERE e.timestamp < ?{app_filter}"
-    params: tuple[Any, ...] = (before, *app_params)
-    if plan.sessions_idle_before is not None:
-        # Events of idle sessions are counted by that rule already.
-        sql += (
-            f" AND NOT EXISTS (SELECT 1 FROM {dialect.session_table} s WHERE s.app_name = e.app_name "
-            "AND s.user_id = e.user_id AND s.id = e.session_id AND s.update_time < ?)"
-        )
-        params += (plan.sessions_idle_before,)
-    counted: int = yield from _count(sql, params)
-    return counted
-
-
-def _memory_op(dialect: BaseDialect, plan: PrunePlan, dry_run: bool) -> Op[int]:
-    before = plan.memory_before
-    assert before is not None
-    if not dry_run:
-        deleted: int = yield from dialect.delete_memory_before(before=before, app_name=plan.app_name)
-        return deleted
-    app_sql, app_params = _app("app_name", plan.app_name)
-    counted: int = yield from _count(
-        f"SELECT COUNT(*) FROM {dialect.memory_table} WHERE timestamp < ?{app_sql}", (before, *app_params)
-    )
-    return counted
-
-
-def _artifact_count_op(dialect: BaseDialect, plan: PrunePlan) -> Op[int]:
-    app_sql, app_params = _app("app_name", plan.app_name)
-    counted: int = yield from _count(
-        f"SELECT COUNT(*) FROM {dialect.artifact_table} WHERE create_time < ?{app_sql}",
-        (plan.artifacts_before, *app_params),
-    )
-    return counted
-
-
 async def prune(config: DatabaseConfig, plan: PrunePlan, *, dry_run: bool) -> PruneResult:
     """Apply (or count) the plan's rules on ``config``; see the module docstring for order and scope."""
-    dialect = config.dialect
-    adk = config.adk
+    sessions, memory, artifacts = config.dialect.sessions, config.dialect.memory, config.dialect.artifacts
+    adk, app, write = config.adk, plan.app_name, not dry_run
     result = PruneResult(dry_run=dry_run)
     if plan.sessions_idle_before is not None:
-        if adk.enable_sessions:
-            sessions, events = await run_op(config, _idle_sessions_op(dialect, plan, dry_run), write=not dry_run)
-            result.counts["idle session(s)"] = sessions
-            result.counts["event(s) of those sessions"] = events
-        else:
+        idle = plan.sessions_idle_before
+        if not adk.enable_sessions:
             result.notes.append("skipped idle sessions: enable_sessions is false for this URI")
+        else:
+
+            def idle_op() -> Op[tuple[int, int]]:
+                # Counted and deleted in one transaction, so the two numbers describe the same rows.
+                counted, events = yield from sessions.count_idle_sessions(before=idle, app_name=app)
+                if not dry_run:
+                    counted = yield from sessions.delete_idle_sessions(before=idle, app_name=app)
+                return counted, events
+
+            counted, events = await run_op(config, idle_op, write=write, name="prune")
+            result.counts["idle session(s)"] = counted
+            result.counts["event(s) of those sessions"] = events
     if plan.events_before is not None:
-        if adk.enable_sessions:
-            result.counts["old event(s)"] = await run_op(
-                config, _old_events_op(dialect, plan, dry_run), write=not dry_run
-            )
-        else:
+        old = plan.events_before
+        if not adk.enable_sessions:
             result.notes.append("skipped old events: enable_sessions is false for this URI")
-    if plan.memory_before is not None:
-        if adk.enable_memory:
-            result.counts["memory entr(y/ies)"] = await run_op(
-                config, _memory_op(dialect, plan, dry_run), write=not dry_run
+        elif dry_run:
+            result.counts["old event(s)"] = await run_op(
+                config,
+                lambda: sessions.count_events_before(before=old, app_name=app, idle_before=plan.sessions_idle_before),
+                write=False,
             )
         else:
+            result.counts["old event(s)"] = await run_op(
+                config, lambda: sessions.delete_events_before(before=old, app_name=app), write=write, name="prune"
+            )
+    if plan.memory_before is not None:
+        cutoff = plan.memory_before
+        if not adk.enable_memory:
             result.notes.append("skipped memory: enable_memory is false for this URI")
+        else:
+            build = memory.count_memory_before if dry_run else memory.delete_memory_before
+            result.counts["memory entr(y/ies)"] = await run_op(
+                config, lambda: build(before=cutoff, app_name=app), write=write, name="prune"
+            )
     if plan.artifacts_before is not None:
+        created = plan.artifacts_before
         if not adk.enable_artifacts:
             result.notes.append("skipped artifacts: enable_artifacts is false for this URI")
         elif dry_run:
-            result.counts["artifact version(s)"] = await run_op(config, _artifact_count_op(dialect, plan), write=False)
+            result.counts["artifact version(s)"] = await run_op(
+                config, lambda: artifacts.count_artifacts_before(before=created, app_name=app), write=False
+            )
         else:
             result.counts["artifact version(s)"] = await _prune_artifacts(config, plan)
     return result
@@ -196,10 +143,9 @@ async def _prune_artifacts(config: DatabaseConfig, plan: PrunePlan) -> int:
         )
     storage = ArtifactStorage(location, config.adk.artifact_storage_options)
     assert plan.artifacts_before is not None
+    before, app = plan.artifacts_before, plan.app_name
     rows = await run_op(
-        config,
-        config.dialect.delete_artifacts_before(before=plan.artifacts_before, app_name=plan.app_name),
-        write=True,
+        config, lambda: config.dialect.artifacts.delete_artifacts_before(before=before, app_name=app), write=True
     )
     for row in rows:
         if row["kind"] in CONTENT_KINDS:

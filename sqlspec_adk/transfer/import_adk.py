@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlspec_adk.config import DatabaseConfig
@@ -122,7 +123,7 @@ def _probe_sessions(config: DatabaseConfig) -> Op[bool]:
 async def target_has_schema(config: DatabaseConfig) -> bool:
     """Whether the target's session tables exist (read-only probe)."""
     try:
-        return await run_op(config, _probe_sessions(config), write=False)
+        return await run_op(config, partial(_probe_sessions, config), write=False)
     except Exception:
         return False
 
@@ -141,7 +142,7 @@ async def import_adk(
     report = ImportReport(source=source.description, dry_run=dry_run)
     has_schema = await target_has_schema(config)
     if not dry_run and not has_schema:
-        await run_op(config, upgrade(dialect), write=True)
+        await run_op(config, partial(upgrade, dialect), write=True)
         has_schema = True
 
     keys = await source.session_keys()
@@ -167,13 +168,13 @@ async def import_adk(
                 storable.append(dump)
             if dry_run:
                 present = (
-                    await run_op(config, existing_sessions(dialect, [d.key for d in storable]), write=False)
+                    await run_op(config, partial(existing_sessions, dialect, [d.key for d in storable]), write=False)
                     if has_schema
                     else set()
                 )
                 flags = [dump.key not in present for dump in storable]
             else:
-                flags = await run_op(config, import_sessions(dialect, storable, owner_id), write=True)
+                flags = await run_op(config, partial(import_sessions, dialect, storable, owner_id), write=True)
             for dump, imported in zip(storable, flags, strict=True):
                 if imported:
                     report.imported_sessions += 1
@@ -186,7 +187,7 @@ async def import_adk(
     states = [*app_states, *user_states]
     if states and (has_schema or not dry_run):
         report.state_rows_changed = await run_op(
-            config, merge_missing_state(dialect, states, apply=not dry_run), write=not dry_run
+            config, partial(merge_missing_state, dialect, states, apply=not dry_run), write=not dry_run
         )
     elif states:
         report.state_rows_changed = len(states)
@@ -207,7 +208,7 @@ async def _count_check(
     dialect = config.dialect
     refused = {key for key, _ in report.refused}
     for batch in _chunks([key for key in keys if key in source_counts], 500):
-        counts = await run_op(config, count_session_events(dialect, batch), write=False)
+        counts = await run_op(config, partial(count_session_events, dialect, batch), write=False)
         for key, target in counts.items():
             if key in refused:
                 continue
@@ -215,7 +216,7 @@ async def _count_check(
             report.target_events += target
             if target != source_counts[key]:
                 report.differing.append((key, source_counts[key], target))
-    missing_app = await run_op(config, merge_missing_state(dialect, app_states, apply=False), write=False)
-    missing_user = await run_op(config, merge_missing_state(dialect, user_states, apply=False), write=False)
+    missing_app = await run_op(config, partial(merge_missing_state, dialect, app_states, apply=False), write=False)
+    missing_user = await run_op(config, partial(merge_missing_state, dialect, user_states, apply=False), write=False)
     report.target_app_states = len(app_states) - missing_app
     report.target_user_states = len(user_states) - missing_user

@@ -30,17 +30,18 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 from sqlspec_adk import __version__
 from sqlspec_adk.config import DatabaseConfig
-from sqlspec_adk.dialects.artifact_sql import CONTENT_KINDS
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.migrations import upgrade
 from sqlspec_adk.operations.database import run_op
 from sqlspec_adk.operations.progress import Progress
 from sqlspec_adk.protocol import Fetch, Op, Stmt
+from sqlspec_adk.records import CONTENT_KINDS, ArtifactKey
 from sqlspec_adk.transfer.model import ArtifactDump, EventDump, MemoryDump, SessionDump, SessionKey, StateDump
 from sqlspec_adk.transfer.reader import (
     count_session_events,
@@ -166,7 +167,7 @@ async def export_jsonl(
     tables = {"sessions": dialect.session_table, "memory": dialect.memory_table, "artifacts": dialect.artifact_table}
     total = 0
     for part in parts:
-        total += await run_op(config, dialect.count_rows(tables[part]), write=False)
+        total += await run_op(config, partial(dialect.count_rows, tables[part]), write=False)
     with _open(path, "w") as out, Progress("export", total, enabled=progress and path != "-") as bar:
         out.write(
             _line(
@@ -182,12 +183,12 @@ async def export_jsonl(
             )
         )
         if "sessions" in parts:
-            for app_state in await run_op(config, read_app_states(dialect), write=False):
+            for app_state in await run_op(config, partial(read_app_states, dialect), write=False):
                 out.write(_line(_state_record(app_state)))
                 counts.app_states += 1
             after_user: tuple[str, str] | None = None
             while True:
-                states = await run_op(config, page_user_states(dialect, after_user, _PAGE), write=False)
+                states = await run_op(config, partial(page_user_states, dialect, after_user, _PAGE), write=False)
                 for user_state in states:
                     out.write(_line(_state_record(user_state)))
                     counts.user_states += 1
@@ -196,8 +197,8 @@ async def export_jsonl(
                 after_user = (states[-1].app_name, states[-1].user_id or "")
             after: SessionKey | None = None
             while True:
-                sessions = await run_op(config, page_sessions(dialect, after, _PAGE), write=False)
-                events = await run_op(config, session_events(dialect, [s.key for s in sessions]), write=False)
+                sessions = await run_op(config, partial(page_sessions, dialect, after, _PAGE), write=False)
+                events = await run_op(config, partial(session_events, dialect, [s.key for s in sessions]), write=False)
                 for session in sessions:
                     session.events = events.get(session.key, [])
                     out.write(_line(_session_record(session, with_owner=dialect.owner is not None)))
@@ -210,7 +211,7 @@ async def export_jsonl(
         if "memory" in parts:
             after_memory: tuple[str, str, str] | None = None
             while True:
-                rows = await run_op(config, page_memory(dialect, after_memory, _PAGE), write=False)
+                rows = await run_op(config, partial(page_memory, dialect, after_memory, _PAGE), write=False)
                 for memory in rows:
                     out.write(_line(_memory_record(memory, with_owner=dialect.owner is not None)))
                     counts.memory += 1
@@ -221,7 +222,7 @@ async def export_jsonl(
         if "artifacts" in parts:
             after_artifact: tuple[str, str, str, str, int] | None = None
             while True:
-                artifacts = await run_op(config, page_artifacts(dialect, after_artifact, _PAGE), write=False)
+                artifacts = await run_op(config, partial(page_artifacts, dialect, after_artifact, _PAGE), write=False)
                 for artifact in artifacts:
                     if artifact.kind in CONTENT_KINDS:
                         if storage is None:
@@ -443,30 +444,31 @@ class _Importer:
 
     async def flush_states(self) -> None:
         if self.states:
-            await run_op(self.config, merge_missing_state(self.dialect, self.states), write=True)
+            await run_op(self.config, partial(merge_missing_state, self.dialect, self.states), write=True)
             self.states = []
 
     async def flush_sessions(self) -> None:
         if self.sessions:
-            flags = await run_op(self.config, import_sessions(self.dialect, self.sessions, self.owner_id), write=True)
+            flags = await run_op(
+                self.config, partial(import_sessions, self.dialect, self.sessions, self.owner_id), write=True
+            )
             self.counts.imported_sessions += sum(flags)
             self.sessions = []
 
     async def flush_memory(self) -> None:
         if self.memory:
-            await run_op(self.config, import_memory(self.dialect, self.memory, self.owner_id), write=True)
+            await run_op(self.config, partial(import_memory, self.dialect, self.memory, self.owner_id), write=True)
             self.memory = []
 
     async def add_artifact(self, artifact: ArtifactDump) -> None:
         self.counts.artifacts += 1
         self.artifact_keys.append(artifact)
-        if await run_op(self.config, artifact_exists(self.dialect, artifact), write=False):
+        if await run_op(self.config, partial(artifact_exists, self.dialect, artifact), write=False):
             return
         uri = artifact.canonical_uri
         location = None
         if artifact.kind in CONTENT_KINDS:
             from sqlspec_adk.artifact.storage import sha256_hex
-            from sqlspec_adk.dialects.artifact_sql import ArtifactKey
 
             data = artifact.data or b""
             if len(data) != artifact.size or sha256_hex(data) != artifact.checksum:
@@ -481,7 +483,7 @@ class _Importer:
             )
             self._storage.write(location, data)
             uri = location.uri
-        inserted = await run_op(self.config, import_artifact_row(self.dialect, artifact, uri), write=True)
+        inserted = await run_op(self.config, partial(import_artifact_row, self.dialect, artifact, uri), write=True)
         if inserted:
             self.counts.imported_artifacts += 1
         elif location is not None:
@@ -496,25 +498,27 @@ class _Importer:
         sessions_found = events_found = 0
         keys = list(self.session_events)
         for batch in _chunks(keys, 500):
-            found = await run_op(self.config, count_session_events(self.dialect, batch), write=False)
+            found = await run_op(self.config, partial(count_session_events, self.dialect, batch), write=False)
             sessions_found += len(found)
             events_found += sum(found.values())
         self.counts.checked["sessions"] = (len(keys), sessions_found)
         self.counts.checked["events"] = (sum(self.session_events.values()), events_found)
         if self.state_dumps:
             missing = await run_op(
-                self.config, merge_missing_state(self.dialect, self.state_dumps, apply=False), write=False
+                self.config, partial(merge_missing_state, self.dialect, self.state_dumps, apply=False), write=False
             )
             self.counts.checked["app/user states"] = (len(self.state_dumps), len(self.state_dumps) - missing)
         if self.memory_keys:
             found_memory = 0
             for batch in _chunks(self.memory_keys, 500):
-                found_memory += await run_op(self.config, _memory_present(self.dialect, batch), write=False)
+                found_memory += await run_op(self.config, partial(_memory_present, self.dialect, batch), write=False)
             self.counts.checked["memory"] = (len(self.memory_keys), found_memory)
         if self.artifact_keys:
             found_artifacts = 0
             for artifact in self.artifact_keys:
-                found_artifacts += await run_op(self.config, artifact_exists(self.dialect, artifact), write=False)
+                found_artifacts += await run_op(
+                    self.config, partial(artifact_exists, self.dialect, artifact), write=False
+                )
             self.counts.checked["artifacts"] = (len(self.artifact_keys), found_artifacts)
 
 
@@ -526,7 +530,7 @@ async def import_jsonl(
     Raises ``ConfigError`` for a file that is not an export, is truncated (no
     ``end`` record) or whose counts disagree with its ``end`` record.
     """
-    await run_op(config, upgrade(config.dialect), write=True)
+    await run_op(config, partial(upgrade, config.dialect), write=True)
     counts = TransferCounts()
     importer = _Importer(config, owner_id, counts)
     size = await asyncio.to_thread(lambda: Path(path).stat().st_size) if path != "-" else 0

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlspec_adk.converters import decode_event, encode_event
-from sqlspec_adk.dialects.base import BaseDialect
+from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from sqlspec_adk.transfer.model import ArtifactDump, EventDump, MemoryDump, SessionDump, SessionKey, StateDump
 
@@ -43,14 +43,14 @@ def keyset_condition(columns: Sequence[str], after: Sequence[Any]) -> tuple[str,
 
 
 def _page(
-    dialect: BaseDialect, table: str, columns: Sequence[str], key: Sequence[str], after: Sequence[Any] | None, size: int
+    dialect: Dialect, table: str, columns: Sequence[str], key: Sequence[str], after: Sequence[Any] | None, size: int
 ) -> Stmt:
     sql = f"SELECT {', '.join(columns)} FROM {table}"
     params: list[Any] = []
     if after is not None:
         condition, params = keyset_condition(key, after)
         sql += f" WHERE {condition}"
-    sql += f" ORDER BY {', '.join(key)} {dialect.memory_limit_sql()}"
+    sql += f" ORDER BY {', '.join(key)} {dialect.limit_sql}"
     return Stmt(sql, (*params, size), Fetch.ALL)
 
 
@@ -70,9 +70,9 @@ def event_json_text(value: Any) -> str:
     return encode_event(decode_event(value))
 
 
-def page_sessions(dialect: BaseDialect, after: SessionKey | None, size: int) -> Op[list[SessionDump]]:
+def page_sessions(dialect: Dialect, after: SessionKey | None, size: int) -> Op[list[SessionDump]]:
     """Up to ``size`` sessions after ``after`` in key order, without events."""
-    columns = ["app_name", "user_id", "id", dialect.json_select("state"), "create_time", "update_time", "revision"]
+    columns = ["app_name", "user_id", "id", dialect.json.select("state"), "create_time", "update_time", "revision"]
     if dialect.owner:
         columns.append(dialect.owner.name)
     rows = yield _page(dialect, dialect.session_table, columns, ("app_name", "user_id", "id"), after, size)
@@ -81,7 +81,7 @@ def page_sessions(dialect: BaseDialect, after: SessionKey | None, size: int) -> 
             app_name=str(r[0]),
             user_id=str(r[1]),
             id=str(r[2]),
-            state=dialect.read_state(r[3]),
+            state=dialect.json.read_state(r[3]),
             create_time=float(r[4]),
             update_time=float(r[5]),
             revision=int(r[6]),
@@ -91,12 +91,12 @@ def page_sessions(dialect: BaseDialect, after: SessionKey | None, size: int) -> 
     ]
 
 
-def session_events(dialect: BaseDialect, keys: Sequence[SessionKey]) -> Op[dict[SessionKey, list[EventDump]]]:
+def session_events(dialect: Dialect, keys: Sequence[SessionKey]) -> Op[dict[SessionKey, list[EventDump]]]:
     """Every event of each session, in append order (one statement per session, one transaction)."""
     found: dict[SessionKey, list[EventDump]] = {}
     for key in keys:
         rows = yield Stmt(
-            f"SELECT seq, id, invocation_id, author, timestamp, {dialect.json_select('event_data')} "
+            f"SELECT seq, id, invocation_id, author, timestamp, {dialect.json.select('event_data')} "
             f"FROM {dialect.events_table} "
             "WHERE app_name = ? AND user_id = ? AND session_id = ? ORDER BY seq",
             key,
@@ -108,7 +108,7 @@ def session_events(dialect: BaseDialect, keys: Sequence[SessionKey]) -> Op[dict[
                 invocation_id=r[2],
                 author=r[3],
                 timestamp=float(r[4]),
-                event_json=event_json_text(dialect.read_json(r[5])),
+                event_json=event_json_text(dialect.json.read(r[5])),
                 seq=int(r[0]),
             )
             for r in rows
@@ -116,7 +116,7 @@ def session_events(dialect: BaseDialect, keys: Sequence[SessionKey]) -> Op[dict[
     return found
 
 
-def existing_sessions(dialect: BaseDialect, keys: Sequence[SessionKey]) -> Op[set[SessionKey]]:
+def existing_sessions(dialect: Dialect, keys: Sequence[SessionKey]) -> Op[set[SessionKey]]:
     """Which of ``keys`` name a stored session."""
     present: set[SessionKey] = set()
     for key in keys:
@@ -128,7 +128,7 @@ def existing_sessions(dialect: BaseDialect, keys: Sequence[SessionKey]) -> Op[se
     return present
 
 
-def count_session_events(dialect: BaseDialect, keys: Sequence[SessionKey]) -> Op[dict[SessionKey, int]]:
+def count_session_events(dialect: Dialect, keys: Sequence[SessionKey]) -> Op[dict[SessionKey, int]]:
     """Stored event count of each present session among ``keys`` (absent sessions are left out)."""
     counts: dict[SessionKey, int] = {}
     present = yield from existing_sessions(dialect, keys)
@@ -144,31 +144,31 @@ def count_session_events(dialect: BaseDialect, keys: Sequence[SessionKey]) -> Op
     return counts
 
 
-def read_app_states(dialect: BaseDialect) -> Op[list[StateDump]]:
+def read_app_states(dialect: Dialect) -> Op[list[StateDump]]:
     """Every app state row."""
     rows = yield Stmt(
-        f"SELECT app_name, {dialect.json_select('state')}, update_time FROM {dialect.app_state_table} "
+        f"SELECT app_name, {dialect.json.select('state')}, update_time FROM {dialect.app_state_table} "
         "ORDER BY app_name",
         (),
         Fetch.ALL,
     )
     return [
-        StateDump(app_name=str(r[0]), user_id=None, state=dialect.read_state(r[1]), update_time=float(r[2]))
+        StateDump(app_name=str(r[0]), user_id=None, state=dialect.json.read_state(r[1]), update_time=float(r[2]))
         for r in rows
     ]
 
 
-def page_user_states(dialect: BaseDialect, after: tuple[str, str] | None, size: int) -> Op[list[StateDump]]:
+def page_user_states(dialect: Dialect, after: tuple[str, str] | None, size: int) -> Op[list[StateDump]]:
     """Up to ``size`` user state rows after ``after`` in key order."""
-    columns = ("app_name", "user_id", dialect.json_select("state"), "update_time")
+    columns = ("app_name", "user_id", dialect.json.select("state"), "update_time")
     rows = yield _page(dialect, dialect.user_state_table, columns, ("app_name", "user_id"), after, size)
     return [
-        StateDump(app_name=str(r[0]), user_id=str(r[1]), state=dialect.read_state(r[2]), update_time=float(r[3]))
+        StateDump(app_name=str(r[0]), user_id=str(r[1]), state=dialect.json.read_state(r[2]), update_time=float(r[3]))
         for r in rows
     ]
 
 
-def page_memory(dialect: BaseDialect, after: tuple[str, str, str] | None, size: int) -> Op[list[MemoryDump]]:
+def page_memory(dialect: Dialect, after: tuple[str, str, str] | None, size: int) -> Op[list[MemoryDump]]:
     """Up to ``size`` memory rows (tombstones included) after ``after`` in (app, user, event id) order."""
     columns = [
         "app_name",
@@ -177,8 +177,8 @@ def page_memory(dialect: BaseDialect, after: tuple[str, str, str] | None, size: 
         "session_id",
         "author",
         "timestamp",
-        dialect.json_select("content_json"),
-        dialect.json_select("custom_metadata"),
+        dialect.json.select("content_json"),
+        dialect.json.select("custom_metadata"),
     ]
     if dialect.owner:
         columns.append(dialect.owner.name)
@@ -191,8 +191,8 @@ def page_memory(dialect: BaseDialect, after: tuple[str, str, str] | None, size: 
             session_id=r[3],
             author=r[4],
             timestamp=float(r[5]),
-            content=json_value(dialect.read_json(r[6])),
-            custom_metadata=dialect.read_state(r[7]),
+            content=json_value(dialect.json.read(r[6])),
+            custom_metadata=dialect.json.read_state(r[7]),
             owner_id=r[8] if dialect.owner else None,
         )
         for r in rows
@@ -217,11 +217,9 @@ _ARTIFACT_COLUMNS = (
 _ARTIFACT_KEY = ("app_name", "user_id", "scope", "filename", "version")
 
 
-def page_artifacts(
-    dialect: BaseDialect, after: tuple[str, str, str, str, int] | None, size: int
-) -> Op[list[ArtifactDump]]:
+def page_artifacts(dialect: Dialect, after: tuple[str, str, str, str, int] | None, size: int) -> Op[list[ArtifactDump]]:
     """Up to ``size`` artifact version rows (metadata only) after ``after`` in key order."""
-    columns = [dialect.json_select(c) if c == "custom_metadata" else c for c in _ARTIFACT_COLUMNS]
+    columns = [dialect.json.select(c) if c == "custom_metadata" else c for c in _ARTIFACT_COLUMNS]
     rows = yield _page(dialect, dialect.artifact_table, columns, _ARTIFACT_KEY, after, size)
     return [
         ArtifactDump(
@@ -234,7 +232,7 @@ def page_artifacts(
             mime_type=r[6],
             display_name=r[7],
             canonical_uri=str(r[8]),
-            custom_metadata=dialect.read_state(r[9]),
+            custom_metadata=dialect.json.read_state(r[9]),
             create_time=float(r[10]),
             size=int(r[11]),
             checksum=str(r[12]),

@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlspec_adk.converters import check_json_state, encode_state, positional_floats
-from sqlspec_adk.dialects.artifact_sql import ArtifactKey
-from sqlspec_adk.dialects.base import BaseDialect
-from sqlspec_adk.dialects.memory_sql import MemoryWrite
-from sqlspec_adk.memory.text import EMPTY_SEARCH_TEXT, content_text, search_text
+from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.protocol import Fetch, Op, Stmt
+from sqlspec_adk.records import ArtifactKey, MemoryWrite
+from sqlspec_adk.tokens import EMPTY_SEARCH_TEXT, content_text, search_text
 from sqlspec_adk.transfer.model import ArtifactDump, MemoryDump, SessionDump, StateDump
 
 __all__ = [
@@ -43,7 +42,7 @@ def check_session(session: SessionDump) -> None:
         check_json_state(value, key)
 
 
-def import_sessions(dialect: BaseDialect, sessions: Sequence[SessionDump], owner_id: Any = UNSET) -> Op[list[bool]]:
+def import_sessions(dialect: Dialect, sessions: Sequence[SessionDump], owner_id: Any = UNSET) -> Op[list[bool]]:
     """Insert each session that is not stored yet, with all its events; returns, per session, whether it was."""
     results: list[bool] = []
     for session in sessions:
@@ -57,17 +56,17 @@ def import_sessions(dialect: BaseDialect, sessions: Sequence[SessionDump], owner
         params: tuple[Any, ...] = keys
         if dialect.owner:
             params += (session.owner_id if owner_id is UNSET else owner_id,)
-        params += (dialect.state_param(session.state), session.create_time, session.update_time)
-        inserted = yield Stmt(dialect.insert_session_sql, params, Fetch.ROWCOUNT)
+        params += (dialect.json.state(session.state), session.create_time, session.update_time)
+        inserted = yield dialect.sessions.insert_skip(dialect.sessions.insert_session_sql, params)
         if not inserted:  # written concurrently between the check and the insert
             results.append(False)
             continue
         if session.events:
             rows = [
-                (*keys, e.seq, e.id, e.invocation_id, e.author, e.timestamp, dialect.json_text(e.event_json))
+                (*keys, e.seq, e.id, e.invocation_id, e.author, e.timestamp, dialect.json.text(e.event_json))
                 for e in session.events
             ]
-            yield Stmt(dialect.insert_event_sql, rows, many=True)
+            yield Stmt(dialect.sessions.insert_event_sql, rows, many=True)
         revision = session.effective_revision()
         if revision:
             yield Stmt(
@@ -78,7 +77,7 @@ def import_sessions(dialect: BaseDialect, sessions: Sequence[SessionDump], owner
     return results
 
 
-def merge_missing_state(dialect: BaseDialect, dumps: Sequence[StateDump], *, apply: bool = True) -> Op[int]:
+def merge_missing_state(dialect: Dialect, dumps: Sequence[StateDump], *, apply: bool = True) -> Op[int]:
     """Add each dump's keys that the stored app/user state lacks; returns how many rows changed (or would).
 
     With ``apply=False`` nothing is written: a read-only plan, and the count check after an import.
@@ -87,10 +86,10 @@ def merge_missing_state(dialect: BaseDialect, dumps: Sequence[StateDump], *, app
     for dump in dumps:
         scope = "app" if dump.user_id is None else "user"
         keys: tuple[str, ...] = (dump.app_name,) if dump.user_id is None else (dump.app_name, dump.user_id)
-        table, columns = dialect.scoped_state_target(scope)
+        table, columns = dialect.sessions.scoped_state_target(scope)
         where = " AND ".join(f"{column} = ?" for column in columns)
-        row = yield Stmt(f"SELECT {dialect.json_select('state')} FROM {table} WHERE {where}", keys, Fetch.ONE)
-        stored = dialect.read_state(row[0]) if row else None
+        row = yield Stmt(f"SELECT {dialect.json.select('state')} FROM {table} WHERE {where}", keys, Fetch.ONE)
+        stored = dialect.json.read_state(row[0]) if row else None
         missing = {key: value for key, value in dump.state.items() if stored is None or key not in stored}
         if stored is not None and not missing:
             continue
@@ -98,14 +97,14 @@ def merge_missing_state(dialect: BaseDialect, dumps: Sequence[StateDump], *, app
         if apply:
             for key, value in missing.items():
                 check_json_state(value, key)
-            yield from dialect.merge_scoped_state(scope, keys, missing, dump.update_time)
+            yield from dialect.sessions.merge_scoped_state(scope, keys, missing, dump.update_time)
     return changed
 
 
 def _memory_write(dump: MemoryDump, owner_id: Any) -> MemoryWrite:
     from google.genai import types
 
-    from sqlspec_adk.memory.store import encode_metadata
+    from sqlspec_adk.memory.rows import encode_metadata
 
     if dump.content is None:
         content_json, indexed = "{}", EMPTY_SEARCH_TEXT
@@ -127,26 +126,26 @@ def _memory_write(dump: MemoryDump, owner_id: Any) -> MemoryWrite:
     )
 
 
-def import_memory(dialect: BaseDialect, dumps: Sequence[MemoryDump], owner_id: Any = UNSET) -> Op[int]:
+def import_memory(dialect: Dialect, dumps: Sequence[MemoryDump], owner_id: Any = UNSET) -> Op[int]:
     """Insert memory rows that are not stored (dedup per app, user, event id); tombstones delete. Returns rows seen."""
     writes = [_memory_write(dump, owner_id) for dump in dumps]
-    yield from dialect.add_memory_entries(writes, replace=False)
+    yield from dialect.memory.add_memory_entries(writes, replace=False)
     for dump in dumps:
         if dump.content is None:
-            yield from dialect.forget_memory_entry(
+            yield from dialect.memory.delete_memory(
                 app_name=dump.app_name, user_id=dump.user_id, memory_id=dump.event_id
             )
     return len(dumps)
 
 
-def artifact_exists(dialect: BaseDialect, dump: ArtifactDump) -> Op[bool]:
+def artifact_exists(dialect: Dialect, dump: ArtifactDump) -> Op[bool]:
     """Whether this exact version is stored."""
     key = ArtifactKey(dump.app_name, dump.user_id, dump.scope, dump.filename)
-    row = yield from dialect.get_artifact_version(key, dump.version)
+    row = yield from dialect.artifacts.get_artifact_version(key, dump.version)
     return row is not None
 
 
-def import_artifact_row(dialect: BaseDialect, dump: ArtifactDump, canonical_uri: str) -> Op[bool]:
+def import_artifact_row(dialect: Dialect, dump: ArtifactDump, canonical_uri: str) -> Op[bool]:
     """Insert one version's row with its own version number; False when that version is already stored."""
     key = ArtifactKey(dump.app_name, dump.user_id, dump.scope, dump.filename)
     params = (
@@ -156,10 +155,10 @@ def import_artifact_row(dialect: BaseDialect, dump: ArtifactDump, canonical_uri:
         dump.mime_type,
         dump.display_name,
         canonical_uri,
-        dialect.json_text(encode_state(dump.custom_metadata)),
+        dialect.json.text(encode_state(dump.custom_metadata)),
         dump.create_time,
         dump.size,
         dump.checksum,
     )
-    inserted = yield Stmt(dialect.artifact_insert_sql, params, Fetch.ROWCOUNT)
+    inserted = yield dialect.artifacts.insert_skip(dialect.artifacts.artifact_insert_sql, params)
     return bool(inserted)
