@@ -80,3 +80,13 @@ class StatementCounter:
 
     def restore(self) -> None:
         self._config.arun = self._original
+
+
+def drive_sync(op: Op[Any], execute: Any) -> Any:
+    """Run a dialect operation by hand, ``execute(stmt)`` answering each statement (no engine, no driver)."""
+    try:
+        stmt = next(op)
+        while True:
+            stmt = op.send(execute(stmt))
+    except StopIteration as stop:
+        return stop.value

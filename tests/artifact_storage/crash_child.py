@@ -89,7 +89,7 @@ def main() -> None:
     store = store_cls(config)
     service = SQLSpecArtifactService(store, artifact_storage_uri=job["uri"], storage_options=job["options"])
     marker = job["marker"]
-    real_op = store.op_save_version
+    real_op = store.sql.save_artifact_version
 
     def hang_before(key: Any, write: Any) -> Any:
         hang(marker)
@@ -104,7 +104,7 @@ def main() -> None:
     if point == "during_write":
         service.storage.fs = HangingFS(service.storage.fs, marker)
     else:
-        store.op_save_version = hang_before if point == "after_write" else hang_after  # type: ignore[method-assign]
+        store.sql.save_artifact_version = hang_before if point == "after_write" else hang_after  # type: ignore[method-assign]
     part = types.Part(inline_data=types.Blob(data=PAYLOAD, mime_type="application/octet-stream"))
     asyncio.run(
         service.save_artifact(app_name="app", user_id="u", session_id="s", filename="doomed.bin", artifact=part)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sqlspec_adk.artifact.storage import ArtifactStorage
-from sqlspec_adk.dialects.artifact_sql import ArtifactKey
+from sqlspec_adk.records import ArtifactKey
 
 
 def test_local_blob_and_new_directories_are_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

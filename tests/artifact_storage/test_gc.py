@@ -20,7 +20,7 @@ from google.genai import types
 from sqlspec_adk.artifact import gc as gc_module
 from sqlspec_adk.artifact.gc import collect_artifact_garbage, main, register
 from sqlspec_adk.artifact.service import SQLSpecArtifactService
-from sqlspec_adk.dialects.artifact_sql import ArtifactKey
+from sqlspec_adk.records import ArtifactKey
 from sqlspec_adk.errors import ConfigError
 from tests.artifact_storage.conftest import Target, make_service
 from tests.conftest import Backend

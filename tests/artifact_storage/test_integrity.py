@@ -16,7 +16,7 @@ import pytest
 from google.genai import types
 
 from sqlspec_adk.artifact.storage import CHUNK_SIZE, ArtifactStorage, BlobLocation
-from sqlspec_adk.dialects.artifact_sql import ArtifactKey
+from sqlspec_adk.records import ArtifactKey
 from sqlspec_adk.errors import ArtifactIntegrityError
 from tests.artifact_storage.conftest import Target, make_service
 from tests.conftest import Backend

@@ -17,7 +17,7 @@ from google.genai import types
 
 from sqlspec_adk.artifact.gc import collect_artifact_garbage
 from sqlspec_adk.artifact.storage import ArtifactStorage, redact_uri
-from sqlspec_adk.dialects.artifact_sql import ArtifactKey
+from sqlspec_adk.records import ArtifactKey
 from sqlspec_adk.errors import ArtifactIntegrityError
 from tests.artifact_storage.conftest import Target, make_service
 from tests.artifact_storage.moto_s3 import ACCESS_KEY, SECRET_KEY, require_moto_s3

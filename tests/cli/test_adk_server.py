@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from sqlspec_adk.operations.database import close_config, run_op
+from sqlspec_adk.migrations import drop_tables
+from sqlspec_adk.operations.database import close_config
 from sqlspec_adk.registry import config_from_uri
 from tests.backends import ADAPTERS, PG_DSN, require_server, unique_tables
 from tests.cli.server import Server, adk_command, child_env, sqlspec_adk_command, write_agents
@@ -97,7 +98,7 @@ def pg_uri(tmp_path: Path) -> Iterator[str]:
     async def drop() -> None:
         _, config = config_from_uri(uri)
         try:
-            await run_op(config, config.dialect.drop_tables(), write=True)
+            await drop_tables(config)
         finally:
             await close_config(config)
 

@@ -6,7 +6,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from sqlspec_adk.config import KNOWN_KEYS, ADKConfig
+from sqlspec_adk.settings import KNOWN_KEYS, ADKConfig
 from sqlspec_adk.registry import ADAPTERS, scheme_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,6 +11,7 @@ import pytest
 from google.adk.sessions.base_session_service import BaseSessionService
 from google.adk.sessions.sqlite_session_service import SqliteSessionService
 
+from sqlspec_adk.migrations import drop_tables
 from sqlspec_adk.operations.database import close_config
 from sqlspec_adk.registry import config_from_uri, load_adapter
 from sqlspec_adk.service import SQLSpecSessionService
@@ -180,9 +181,7 @@ async def test_import_into_postgresql(spec: Any, tmp_path: Path, sessions_of: An
     finally:
         _, config = config_from_uri(target)
         try:
-            from sqlspec_adk.operations.database import run_op
-
-            await run_op(config, config.dialect.drop_tables(), write=True)
+            await drop_tables(config)
         finally:
             await close_config(config)
 

@@ -12,15 +12,17 @@ import pytest
 
 from sqlspec_adk.adapters.aiosqlite import AiosqliteADKStore, AiosqliteConfig
 from sqlspec_adk.adapters.sqlite import SqliteADKStore, SqliteConfig
+from sqlspec_adk.migrations import drop_tables
+from sqlspec_adk.protocol import Operation
 from sqlspec_adk.service import SQLSpecSessionService
-from tests.helpers import event, raw
+from tests.helpers import event, raw_op
 
 
 def test_file_database_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
     config = SqliteConfig(connection_config={"database": str(tmp_path / "w.db")})
-    assert config.run(raw("PRAGMA journal_mode"), write=False)[0][0] == "wal"
-    assert config.run(raw("PRAGMA foreign_keys"), write=False)[0][0] == 1
-    assert config.run(raw("PRAGMA synchronous"), write=False)[0][0] == 2  # FULL
+    assert config.run(raw_op("PRAGMA journal_mode"))[0][0] == "wal"
+    assert config.run(raw_op("PRAGMA foreign_keys"))[0][0] == 1
+    assert config.run(raw_op("PRAGMA synchronous"))[0][0] == 2  # FULL
     config.close_pool()
 
 
@@ -105,19 +107,19 @@ def test_memory_search_leaves_everyday_words_out_in_one_statement(tmp_path: Path
     store = SqliteADKMemoryStore(config)
     store.create_tables()
     common = {f"c{i}" for i in range(30)}
-    store.add_memories(app_name="a", user_id="u", memories=[*(entry(c, "what is my plan for the day") for c in common)])
-    store.add_memories(app_name="a", user_id="u", memories=[entry("rare", "my zeppelin ride")])
-    store.add_memories(app_name="a", user_id="bob", memories=[entry("bob", "a blimp")])
+    store.add_memory(app_name="a", user_id="u", memories=[*(entry(c, "what is my plan for the day") for c in common)])
+    store.add_memory(app_name="a", user_id="u", memories=[entry("rare", "my zeppelin ride")])
+    store.add_memory(app_name="a", user_id="bob", memories=[entry("bob", "a blimp")])
     statements: list[str] = []
 
     def found(query: str, user: str = "u") -> set[str]:
-        op = store.op_search(app_name="a", user_id=user, query=query, limit=50)
-        records = config.run(_traced(op, statements), write=False)
+        operation = store._search_memory(app_name="a", user_id=user, query=query, limit=50)
+        records = config.run(Operation("traced", lambda: _traced(operation.build(), statements), False))
         return {r["event_id"] for r in records}
 
     # A small table is searched with every token (memory_prune_min_docs).
     assert found("what is my zeppelin") == {"rare", *common}
-    store.dialect.memory_prune_min_docs = 0
+    store.dialect.memory.prune_min_docs = 0
     statements.clear()
     assert found("what is my zeppelin") == {"rare"}  # "what", "is", "my" held by most entries
     assert len(statements) == 1 and "_fts_vocab" in statements[0]
@@ -125,10 +127,10 @@ def test_memory_search_leaves_everyday_words_out_in_one_statement(tmp_path: Path
     assert found("what is my blimp") == {"rare", *common}  # bob's word: searched again with every token
     assert found("blimp", user="bob") == {"bob"}
     assert found("unknown words") == set()
-    tables = {row[0] for row in config.run(raw("SELECT name FROM sqlite_master"), write=False)}
+    tables = {row[0] for row in config.run(raw_op("SELECT name FROM sqlite_master"))}
     assert "adk_memory_fts_vocab" in tables
-    config.run(store.dialect.drop_tables(), write=True)
-    assert not {row[0] for row in config.run(raw("SELECT name FROM sqlite_master"), write=False)}
+    asyncio.run(drop_tables(config))
+    assert not {row[0] for row in config.run(raw_op("SELECT name FROM sqlite_master"))}
     config.close_pool()
 
 

@@ -14,18 +14,18 @@ import pytest
 from google.adk.errors import StaleSessionError
 from google.adk.errors.session_not_found_error import SessionNotFoundError
 
-from sqlspec_adk.config import ADKConfig
+from sqlspec_adk.settings import ADKConfig
 from sqlspec_adk.converters import StateDelta
-from sqlspec_adk.dialects.base import EventWrite
 from sqlspec_adk.dialects.sqlite import SqliteDialect
 from sqlspec_adk.protocol import Stmt
+from sqlspec_adk.records import EventWrite
 
 EVENT = EventWrite(id="e1", invocation_id="i", author="user", timestamp=10.0, event_json="{}")
 
 
 def plan(delta: StateDelta, answer: Callable[[Stmt], Any], expected_revision: int | None = 3) -> list[str]:
     """The first word (and table-free shape) of each statement the append yields, in order."""
-    op = SqliteDialect(ADKConfig()).append_event(
+    op = SqliteDialect(ADKConfig()).sessions.append_event(
         app_name="a",
         user_id="u",
         session_id="s",

@@ -18,7 +18,7 @@ from sqlspec_adk.converters import (
     to_marker,
 )
 from sqlspec_adk.errors import InvalidStateError
-from sqlspec_adk.protocol import to_dollar_params, to_format_params
+from sqlspec_adk.paramstyle import dollar, format_percent
 
 
 def test_split_and_merge_round_trip() -> None:
@@ -50,8 +50,8 @@ def test_markers() -> None:
 
 def test_placeholder_rewrites_skip_quotes() -> None:
     sql = "SELECT '?', \"a?\" FROM t WHERE a = ? AND b LIKE '%x' AND c = ?"
-    assert to_dollar_params(sql) == "SELECT '?', \"a?\" FROM t WHERE a = $1 AND b LIKE '%x' AND c = $2"
-    assert to_format_params(sql) == "SELECT '?', \"a?\" FROM t WHERE a = %s AND b LIKE '%%x' AND c = %s"
+    assert dollar(sql) == "SELECT '?', \"a?\" FROM t WHERE a = $1 AND b LIKE '%x' AND c = $2"
+    assert format_percent(sql) == "SELECT '?', \"a?\" FROM t WHERE a = %s AND b LIKE '%%x' AND c = %s"
 
 
 @given(

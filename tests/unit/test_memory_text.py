@@ -15,11 +15,14 @@ from google.genai import types
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sqlspec_adk.config import ADKConfig
-from sqlspec_adk.dialects.base import BaseDialect
-from sqlspec_adk.dialects.sqlite import SqliteDialect
-from sqlspec_adk.memory.store import encode_metadata, entry_write, event_write, parse_timestamp
-from sqlspec_adk.memory.text import (
+from sqlspec_adk.dialects.base import Dialect
+from sqlspec_adk.dialects.memory import MemorySQL
+from sqlspec_adk.dialects.sqlite import SqliteCore, SqliteDialect
+from sqlspec_adk.memory.rows import encode_metadata, entry_write, event_write, parse_timestamp
+from sqlspec_adk.migrations import v0001_initial
+from sqlspec_adk.migrations.teardown import drop_statements
+from sqlspec_adk.settings import ADKConfig
+from sqlspec_adk.tokens import (
     EMPTY_SEARCH_TEXT,
     MAX_QUERY_TOKENS,
     MAX_SEARCH_TEXT_CHARS,
@@ -31,7 +34,8 @@ from sqlspec_adk.memory.text import (
     search_text,
     tokenize,
 )
-from sqlspec_adk.protocol import Fetch, Stmt, drive_sync
+from sqlspec_adk.protocol import Fetch, Stmt
+from tests.helpers import drive_sync
 
 SYNTAX = set("\"'%_*^:()[]{}\\!?+-/.,;<>=&|~`@#$ \t\n\x00")
 
@@ -212,15 +216,20 @@ def test_encode_metadata() -> None:
 
 
 # ------------------------------------------------------------------- the SQL
-class _PlainDialect(BaseDialect):
-    """The base dialect as is: the portable fallback search, run here on SQLite."""
-
-    sqlglot_name = "sqlite"
+class _PlainMemory(SqliteCore, MemorySQL):
+    """The portable memory SQL as is (no full-text search), run here on SQLite."""
 
 
-def _connection(dialect: BaseDialect) -> sqlite3.Connection:
+class _PlainDialect(SqliteCore, Dialect):
+    family = "sqlite"
+    memory_class = _PlainMemory
+
+
+def _connection(dialect: Dialect) -> sqlite3.Connection:
     connection = sqlite3.connect(":memory:", isolation_level=None)
-    for sql in dialect.memory_ddl():
+    # The portable table (a text row id), not SQLite's own (an integer rowid for FTS5).
+    renderer = v0001_initial._Portable if isinstance(dialect, _PlainDialect) else v0001_initial._Sqlite
+    for sql in renderer(dialect).memory():
         connection.execute(sql)
     return connection
 
@@ -235,9 +244,9 @@ def _execute(connection: sqlite3.Connection, stmt: Stmt) -> Any:
 
 
 @pytest.fixture(params=["fts5", "fallback", "base"])
-def searcher(request: pytest.FixtureRequest) -> Iterator[tuple[BaseDialect, sqlite3.Connection]]:
+def searcher(request: pytest.FixtureRequest) -> Iterator[tuple[Dialect, sqlite3.Connection]]:
     if request.param == "base":
-        dialect: BaseDialect = _PlainDialect(ADKConfig())
+        dialect: Dialect = _PlainDialect(ADKConfig())
     else:
         dialect = SqliteDialect(ADKConfig(memory_use_fts=request.param == "fts5"))
     connection = _connection(dialect)
@@ -252,24 +261,24 @@ def searcher(request: pytest.FixtureRequest) -> Iterator[tuple[BaseDialect, sqli
         )
         for i, text in enumerate(texts)
     ]
-    drive_sync(dialect.add_memory_entries([w for w in writes if w], replace=False), lambda s: _execute(connection, s))
+    drive_sync(dialect.memory.add_memory_entries([w for w in writes if w], replace=False), lambda s: _execute(connection, s))
     yield dialect, connection
     connection.close()
 
 
-def _search(dialect: BaseDialect, connection: sqlite3.Connection, query: str) -> list[str]:
-    op = dialect.search_memory_entries(app_name="a", user_id="u", tokens=query_tokens(query), limit=20)
+def _search(dialect: Dialect, connection: sqlite3.Connection, query: str) -> list[str]:
+    op = dialect.memory.search_memory(app_name="a", user_id="u", tokens=query_tokens(query), limit=20)
     return [record["event_id"] for record in drive_sync(op, lambda s: _execute(connection, s))]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=st.text(max_size=200))
-def test_any_text_runs_as_a_search(searcher: tuple[BaseDialect, sqlite3.Connection], query: str) -> None:
+def test_any_text_runs_as_a_search(searcher: tuple[Dialect, sqlite3.Connection], query: str) -> None:
     dialect, connection = searcher
     _search(dialect, connection, query)  # never a syntax error, whatever the text
 
 
-def test_no_character_is_a_wildcard(searcher: tuple[BaseDialect, sqlite3.Connection]) -> None:
+def test_no_character_is_a_wildcard(searcher: tuple[Dialect, sqlite3.Connection]) -> None:
     dialect, connection = searcher
     for query in ("%", "_", "*", "%_%", "pan*", "pan%", "snak_", "caf", "^pan", "NEAR("):
         assert _search(dialect, connection, query) == [], query
@@ -278,18 +287,19 @@ def test_no_character_is_a_wildcard(searcher: tuple[BaseDialect, sqlite3.Connect
 
 def test_unsafe_tokens_are_refused() -> None:
     dialect = SqliteDialect(ADKConfig())
-    op = dialect.search_memory_entries(app_name="a", user_id="u", tokens=['x" OR "y'], limit=5)
+    op = dialect.memory.search_memory(app_name="a", user_id="u", tokens=['x" OR "y'], limit=5)
     with pytest.raises(ValueError, match="query_tokens"):
         next(op)
 
 
 def test_like_patterns_escape_wildcards_anyway() -> None:
     dialect = _PlainDialect(ADKConfig())
-    assert dialect.memory_token_pattern("cafe") == "% cafe %"
-    assert dialect.memory_token_pattern("a%b_c!") == "% a!%b!_c!! %"
+    assert dialect.memory.token_pattern("cafe") == "% cafe %"
+    assert dialect.memory.token_pattern("a%b_c!") == "% a!%b!_c!! %"
 
 
-def test_sqlite_reports_its_fts_table_for_drop() -> None:
-    assert SqliteDialect(ADKConfig(memory_table="mem")).extra_tables()[0] == '"mem_fts"'
-    assert SqliteDialect(ADKConfig(memory_table="mem", enable_memory=False)).extra_tables() == []
-    assert _PlainDialect(ADKConfig()).memory_extra_tables() == []
+def test_sqlite_drops_its_fts_tables_first() -> None:
+    sql = [stmt.sql for stmt in drop_statements(SqliteDialect(ADKConfig(memory_table="mem")))]
+    assert sql[:2] == ['DROP TABLE IF EXISTS "mem_fts"', 'DROP TABLE IF EXISTS "mem_fts_vocab"']
+    without_memory = [stmt.sql for stmt in drop_statements(SqliteDialect(ADKConfig(enable_memory=False)))]
+    assert not any("_fts" in text for text in without_memory)

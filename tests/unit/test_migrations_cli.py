@@ -10,14 +10,15 @@ import sqlglot
 from sqlspec_adk.adapters.sqlite import SqliteADKStore, SqliteConfig
 from sqlspec_adk.cli import main
 from sqlspec_adk.migrations import LATEST_VERSION, current_version, render, upgrade
+from sqlspec_adk.protocol import operation
 
 
 def test_upgrade_records_version_and_is_idempotent(tmp_path: Path) -> None:
     config = SqliteConfig(connection_config={"database": str(tmp_path / "m.db")})
-    assert config.run(current_version(config.dialect), write=True) == 0
-    assert config.run(upgrade(config.dialect), write=True) == LATEST_VERSION
-    assert config.run(upgrade(config.dialect), write=True) == LATEST_VERSION
-    assert config.run(current_version(config.dialect), write=True) == LATEST_VERSION
+    assert config.run(operation("t", lambda: current_version(config.dialect), write=True)) == 0
+    assert config.run(operation("t", lambda: upgrade(config.dialect), write=True)) == LATEST_VERSION
+    assert config.run(operation("t", lambda: upgrade(config.dialect), write=True)) == LATEST_VERSION
+    assert config.run(operation("t", lambda: current_version(config.dialect), write=True)) == LATEST_VERSION
     assert SqliteADKStore(config).create_tables() == LATEST_VERSION
     config.close_pool()
 
@@ -33,8 +34,8 @@ def test_render_applies_on_sqlite(tmp_path: Path) -> None:
     connection.executescript(sql)
     connection.close()
     config = SqliteConfig(connection_config={"database": str(database)})
-    assert config.run(current_version(config.dialect), write=True) == LATEST_VERSION
-    assert config.run(upgrade(config.dialect), write=True) == LATEST_VERSION
+    assert config.run(operation("t", lambda: current_version(config.dialect), write=True)) == LATEST_VERSION
+    assert config.run(operation("t", lambda: upgrade(config.dialect), write=True)) == LATEST_VERSION
     config.close_pool()
     # Statements sqlglot understands also parse as SQLite (FTS5 virtual tables and triggers are SQLite-only syntax).
     portable = [s for s in sql.split(";\n") if s.strip() and "VIRTUAL TABLE" not in s and "TRIGGER" not in s]
