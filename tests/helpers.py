@@ -52,20 +52,13 @@ def event(
 
 
 class StatementCounter:
-    """Counts the statements of every operation a store's config runs (wraps ``config.arun``)."""
+    """Counts the statements of every operation a store's config runs."""
 
     def __init__(self, store: Any) -> None:
         self.count = 0
-        self._config = store.config
-        self._original = store.config.arun
+        self.restore = intercept(store.config, lambda op, operation: self._counted(op))
 
-        async def counting_arun(operation: Operation[Any]) -> Any:
-            counted = Operation(operation.name, lambda: self._wrap(operation.build()), operation.write, operation.table)
-            return await self._original(counted)
-
-        self._config.arun = counting_arun
-
-    def _wrap(self, op: Op[Any]) -> Op[Any]:
+    def _counted(self, op: Op[Any]) -> Op[Any]:
         try:
             stmt = next(op)
             while True:
@@ -78,9 +71,6 @@ class StatementCounter:
     def reset(self) -> None:
         self.count = 0
 
-    def restore(self) -> None:
-        self._config.arun = self._original
-
 
 def drive_sync(op: Op[Any], execute: Any) -> Any:
     """Run a dialect operation by hand, ``execute(stmt)`` answering each statement (no engine, no driver)."""
@@ -90,3 +80,35 @@ def drive_sync(op: Op[Any], execute: Any) -> Any:
             stmt = op.send(execute(stmt))
     except StopIteration as stop:
         return stop.value
+
+
+def intercept(config: Any, wrap: Any) -> Any:
+    """Make every operation ``config`` runs from now on run ``wrap(op, operation)`` instead of its own statements.
+
+    ``wrap`` gets each attempt's fresh generator and the operation, and returns the generator to run.
+    Patches the one place both modes pass: ``run`` on a sync config (its ``arun`` calls it), ``arun``
+    on an async one. Returns a function that undoes it.
+    """
+    name = "arun" if config.is_async else "run"
+    original = getattr(config, name)
+
+    def wrapped(operation: Operation[Any]) -> Operation[Any]:
+        return Operation(operation.name, lambda: wrap(operation.build(), operation), operation.write, operation.table)
+
+    if config.is_async:
+
+        async def arun(operation: Operation[Any]) -> Any:
+            return await original(wrapped(operation))
+
+        config.arun = arun
+    else:
+
+        def run(operation: Operation[Any]) -> Any:
+            return original(wrapped(operation))
+
+        config.run = run
+
+    def restore() -> None:
+        setattr(config, name, original)
+
+    return restore

@@ -22,49 +22,42 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlspec_adk.protocol import Op, Stmt
+from sqlspec_adk.protocol import Op, Operation, Stmt
 from tests.backends import MYSQL_DSN, PG_DSN
+from tests.helpers import intercept
 
 Fault = Callable[[], None]
 
 
 # ------------------------------------------------------------------ statement hook
 class Injector:
-    """Wraps a store's ``arun``: once armed, the next write operation runs ``fault`` after its ``after``-th statement.
+    """Hooks a store's config: once armed, the next write operation runs ``fault`` after its ``after``-th statement.
 
     The hook runs inside the transaction, between statements (``after`` < statement count) or after
-    the last statement and before the driver's COMMIT (``after`` == count). MySQL's replayable
-    operations stay replayable; the fault fires once.
+    the last statement and before the driver's COMMIT (``after`` == count). A retried operation is
+    built anew; the fault fires once.
     """
 
     def __init__(self, store: Any) -> None:
         self.store = store
-        self._original = store.arun
         self.fired = False
         self._armed: tuple[int, Fault] | None = None
-        store.arun = self._arun
+        self._target: int | None = None
+        self.restore = intercept(store.config, self._wrap)
 
     def arm(self, after: int, fault: Fault) -> None:
         self.fired = False
         self._armed = (after, fault)
 
-    def restore(self) -> None:
-        self.store.arun = self._original
-
-    async def _arun(self, op: Op[Any], *, write: bool) -> Any:
-        if self._armed is not None and write:  # reads pass through: the fault is for the next write
-            armed, self._armed = self._armed, None
-            op = self._wrap(op, *armed)
-        return await self._original(op, write=write)
-
-    def _wrap(self, op: Op[Any], after: int, fault: Fault) -> Op[Any]:
-        replay = getattr(op, "replay", None)
-        if replay is None:
-            return self._faulty(op, after, fault)
-        from sqlspec_adk.dialects.mysql import Replayable
-
-        first: list[Op[Any]] = [op]
-        return Replayable(lambda: self._faulty(first.pop() if first else replay(), after, fault))
+    def _wrap(self, op: Op[Any], operation: Operation[Any]) -> Op[Any]:
+        if self._armed is None or not operation.write:  # reads pass through: the fault is for the next write
+            return op
+        if self._target is None:
+            self._target = id(operation)
+        if self._target != id(operation):
+            return op
+        after, fault = self._armed
+        return self._faulty(op, after, fault)
 
     def _faulty(self, op: Op[Any], after: int, fault: Fault) -> Op[Any]:
         count = 0
@@ -75,6 +68,7 @@ class Injector:
                 count += 1
                 if count == after and not self.fired:
                     self.fired = True
+                    self._armed, self._target = None, None
                     fault()
                 stmt = op.send(result)
         except StopIteration as stop:

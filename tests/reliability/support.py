@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,11 @@ from google.adk.events.event_actions import EventActions
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
 
-from sqlspec_adk.protocol import Op, Stmt
+from sqlspec_adk.migrations import drop_tables as drop_config_tables
+from sqlspec_adk.modes import call
+from sqlspec_adk.protocol import Op, Operation, Stmt
 from tests.backends import ADAPTERS, AdapterSpec, server_reachable
+from tests.helpers import intercept
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -174,8 +177,7 @@ class Stack:
         self._memory: Any = None
 
     async def create_tables(self) -> None:
-        store = self.store_cls(self.config)
-        await store.arun(store.op_create_tables(), write=True)
+        await call(self.store_cls(self.config).create_tables)
 
     @property
     def sessions(self) -> Any:
@@ -204,10 +206,9 @@ class Stack:
             self._memory = SQLSpecMemoryService(self.memory_cls(self.config))
         return self._memory
 
-    async def run(self, op: Op[Any], *, write: bool = False) -> Any:
-        if self.config.is_async:
-            return await self.config.run(op, write=write)
-        return await asyncio.to_thread(self.config.run, op, write=write)
+    async def run(self, build: Callable[[], Op[Any]], *, write: bool = False) -> Any:
+        """Run the operation ``build`` makes in one transaction."""
+        return await self.config.arun(Operation("test", build, write))
 
     async def close(self) -> None:
         if self.config.is_async:
@@ -220,7 +221,7 @@ async def drop_tables(target: Target) -> None:
     """Drop a server target's tables (long runs clean up after themselves)."""
     stack = Stack(target)
     try:
-        await stack.run(stack.config.dialect.drop_tables(), write=True)
+        await drop_config_tables(stack.config)
     finally:
         await stack.close()
 
@@ -281,12 +282,7 @@ def stalled(op: Op[Any], seconds: float, rng: Any) -> Op[Any]:
 
 def install_stall(store: Any, seconds: float, rng: Any) -> None:
     """Make every operation of ``store`` pause between its statements (crash tests)."""
-    original = store.arun
-
-    async def arun(op: Op[Any], *, write: bool) -> Any:
-        return await original(stalled(op, seconds, rng), write=write)
-
-    store.arun = arun
+    intercept(store.config, lambda op, operation: stalled(op, seconds, rng))
 
 
 # --------------------------------------------------------------------------- journals
@@ -664,12 +660,7 @@ class Watch:
     statements: list[Stmt] = field(default_factory=list)
 
     def wrap(self, store: Any) -> None:
-        original = store.arun
-
-        async def arun(op: Op[Any], *, write: bool) -> Any:
-            return await original(self._recording(op), write=write)
-
-        store.arun = arun
+        intercept(store.config, lambda op, operation: self._recording(op))
 
     def _recording(self, op: Op[Any]) -> Generator[Stmt, Any, Any]:
         try:

@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ import pytest
 from google.adk.memory.memory_entry import MemoryEntry
 from google.genai import types
 
-from sqlspec_adk.dialects.postgres import ErrorKind
+from sqlspec_adk.engine.driver import ErrorKind
+from sqlspec_adk.migrations import drop_tables
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from tests.backends import ADAPTERS, IN_CI, PG_DSN, AdapterSpec, unique_tables
 from tests.reliability.conftest import FIGURES
@@ -253,7 +255,7 @@ async def killable(server_spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[tu
     finally:
         cleanup = Stack(target)
         try:
-            await cleanup.run(cleanup.config.dialect.drop_tables(), write=True)
+            await drop_tables(cleanup.config)
         finally:
             await cleanup.close()
             killer.close()
@@ -637,11 +639,11 @@ async def test_sqlite_database_full(member_backend: Any) -> None:
     try:
         await workload.create()
         await workload.append()
-        pages = await stack.run(_set_max_pages(None), write=True)
-        await stack.run(_set_max_pages(pages + 40), write=True)
+        pages = await stack.run(partial(_set_max_pages, None), write=True)
+        await stack.run(partial(_set_max_pages, pages + 40), write=True)
         await _fill(workload)
         assert set(workload.errors) == {"OperationalError"}, workload.errors
-        await stack.run(_set_max_pages(1_000_000), write=True)
+        await stack.run(partial(_set_max_pages, 1_000_000), write=True)
         errors = len(workload.errors)
         for run in workload.operations().values():
             await run()

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from sqlspec_adk.converters import MAX_STATE_DEPTH
 from sqlspec_adk.errors import ConfigError, InputValidationError, InvalidStateError
+from sqlspec_adk.migrations import drop_tables
 from tests.backends import ADAPTERS
 from tests.helpers import event
 from tests.reliability.conftest import HYPOTHESIS
@@ -335,8 +336,8 @@ async def test_memory_queries_never_fail_and_stay_in_scope(backend: Any, query: 
     query made of its distinctive word plus hostile text; another user never sees it.
 
     Shown to fail when the protection is removed (tried locally, then restored): split queries on
-    whitespace instead of ``memory.text.tokenize`` in ``query_tokens`` and a search for ``%`` fails
-    ('search tokens must come from sqlspec_adk.memory.text.query_tokens').
+    whitespace instead of ``tokens.tokenize`` in ``query_tokens`` and a search for ``%`` fails
+    ('search tokens must come from sqlspec_adk.tokens.query_tokens').
     """
     stack, watch = await hostile_stack(backend)
     memory = stack.memory
@@ -482,7 +483,7 @@ async def test_keyword_and_mixed_case_table_names_work(backend: Any) -> None:
         part = types.Part(text="t")
         assert await stack.artifacts.save_artifact(app_name="k", user_id="u", filename="f", artifact=part) == 0
     finally:
-        await stack.run(stack.config.dialect.drop_tables(), write=True)
+        await drop_tables(stack.config)
 
 
 @pytest.mark.parametrize(
@@ -499,7 +500,7 @@ async def test_keyword_and_mixed_case_table_names_work(backend: Any) -> None:
 )
 def test_owner_id_column_is_one_column_or_refused(column: str) -> None:
     """``owner_id_column`` ends up in DDL: anything but exactly one column definition is a ConfigError."""
-    from sqlspec_adk.config import ADKConfig
+    from sqlspec_adk.settings import ADKConfig
 
     with pytest.raises(ConfigError, match="owner_id_column"):
         ADKConfig.from_mapping({"owner_id_column": column})
