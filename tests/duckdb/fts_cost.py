@@ -12,16 +12,19 @@ import time
 
 import duckdb
 
-from sqlspec_adk.config import ADKConfig
-from sqlspec_adk.dialects.duckdb import DuckdbDialect, fts_load_sql
+from sqlspec_adk.adapters._duckdb import fts_load_sql
+from sqlspec_adk.dialects.duckdb import DuckdbDialect
+from sqlspec_adk.migrations import v0001_initial
+from sqlspec_adk.settings import ADKConfig
 
 
 def measure(rows: int) -> tuple[float, float, float]:
-    dialect = DuckdbDialect(ADKConfig())
+    dialect = DuckdbDialect(ADKConfig()).memory
     connection = duckdb.connect()
     connection.execute(fts_load_sql() or "SELECT 1")
-    for sql in dialect.all_ddl():
-        connection.execute(sql)
+    for component in ("metadata", "memory"):
+        for sql in v0001_initial.statements(DuckdbDialect(ADKConfig()), component):
+            connection.execute(sql)
     words = [f"w{i}" for i in range(5000)]
     rng = random.Random(1)
     data = [
@@ -39,19 +42,17 @@ def measure(rows: int) -> tuple[float, float, float]:
         )
         for i in range(rows)
     ]
-    connection.executemany(dialect.memory_upsert_sql(False), data)
+    connection.executemany(dialect.upsert_sql(False), data)
     started = time.perf_counter()
     for i in range(50):
-        connection.execute(
-            dialect.memory_upsert_sql(False), (f"n{i}", "a", "u", None, f"n{i}", "u", 1.0, "{}", None, " w1 ")
-        )
+        connection.execute(dialect.upsert_sql(False), (f"n{i}", "a", "u", None, f"n{i}", "u", 1.0, "{}", None, " w1 "))
     insert = (time.perf_counter() - started) / 50
     rebuilds = []
     for _ in range(3):
         started = time.perf_counter()
         connection.execute(dialect.fts_build_sql)
         rebuilds.append(time.perf_counter() - started)
-    stmt = dialect.memory_fts_search_stmt("a", "u", ["w1", "w2", "w3"], 20)
+    stmt = dialect.fts_search_stmt("a", "u", ["w1", "w2", "w3"], 20)
     started = time.perf_counter()
     for _ in range(20):
         connection.execute(stmt.sql, stmt.params).fetchall()

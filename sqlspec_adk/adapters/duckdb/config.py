@@ -1,89 +1,102 @@
-"""``duckdb`` connection glue: one connection per config, transactions under the database's lock."""
+"""``duckdb`` connection glue: one connection per config, transactions under the database's process-wide lock."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 
+from sqlspec_adk.adapters._duckdb import (
+    changed_rows,
+    classify_duckdb,
+    database_lock,
+    duckdb_dialect,
+    setup_statements,
+)
 from sqlspec_adk.config import SyncDatabaseConfig
-from sqlspec_adk.dialects.duckdb import DuckdbDialect, database_lock
-from sqlspec_adk.protocol import Fetch, Op, Stmt, drive_sync
+from sqlspec_adk.dialects.duckdb import DuckdbDialect
+from sqlspec_adk.engine.driver import ErrorKind
+from sqlspec_adk.protocol import Fetch, Stmt
 
 __all__ = ["DuckdbConfig"]
 
-T = TypeVar("T")
-_GUARD = threading.Lock()
 
-
-class DuckdbConfig(SyncDatabaseConfig):
+class DuckdbConfig(SyncDatabaseConfig[duckdb.DuckDBPyConnection]):
     """Config for the embedded ``duckdb`` driver.
 
     ``connection_config`` takes ``duckdb.connect`` keywords (``database``,
     ``read_only``, ``config``). Every transaction on a database file runs under
     one lock shared by all configs of the process (see
-    :func:`~sqlspec_adk.dialects.duckdb.database_lock`), so one connection per
+    :func:`~sqlspec_adk.adapters._duckdb.database_lock`), so one connection per
     config is all a pool would ever use; ``pool_config`` is accepted and unused.
+    That connection is only used while the lock is held, so whether a
+    transaction is open on it is the config's to know.
     """
 
     dialect_class = DuckdbDialect
-    dialect: DuckdbDialect
-
-    _connection: duckdb.DuckDBPyConnection | None = None
 
     @cached_property
-    def database(self) -> str:
-        return str(self.connection_config.get("database", ":memory:"))
+    def dialect(self) -> DuckdbDialect:
+        return duckdb_dialect(self.adk)
 
-    @cached_property
-    def _lock(self) -> threading.Lock:
-        return database_lock(self.database)
+    def configure(self) -> None:
+        self._options = dict(self.connection_config)
+        self.database = str(self._options.pop("database", ":memory:"))
+        self._lock = database_lock(self.database)
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._in_transaction = False
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        with _GUARD:
-            _ = self._lock  # computed once, under the guard
+    def acquire(self, write: bool) -> duckdb.DuckDBPyConnection:
+        self._lock.acquire()
+        try:
             if self._connection is None:
-                options = {key: value for key, value in self.connection_config.items() if key != "database"}
-                connection = duckdb.connect(self.database, **options)
-                for sql in self.dialect.connection_setup():
-                    connection.execute(sql)
-                self._connection = connection
+                connection = duckdb.connect(self.database, **self._options)
+                try:
+                    for sql in setup_statements(self.dialect):
+                        connection.execute(sql)
+                except BaseException:
+                    connection.close()
+                    raise
+                self._connection, self._in_transaction = connection, False
             return self._connection
+        except BaseException:
+            self._lock.release()
+            raise
 
-    def run(self, op: Op[T], *, write: bool) -> T:
-        connection = self._connect()
-        with self._lock:
-            connection.execute("BEGIN TRANSACTION")
-            try:
-                result = drive_sync(op, lambda stmt: _execute(connection, stmt))
-                connection.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):  # a failed COMMIT already ended the transaction
-                    connection.execute("ROLLBACK")
-                raise
-        return result
+    def release(self, connection: duckdb.DuckDBPyConnection, discard: bool) -> None:
+        try:
+            if discard and connection is self._connection:
+                self._connection = None
+                connection.close()
+        finally:
+            self._lock.release()
+
+    def execute(self, connection: duckdb.DuckDBPyConnection, stmt: Stmt) -> Any:
+        if stmt.many:
+            connection.executemany(stmt.sql, stmt.params)
+            return None
+        connection.execute(stmt.sql, stmt.params)
+        if stmt.fetch is Fetch.ONE:
+            return connection.fetchone()
+        if stmt.fetch is Fetch.ALL:
+            return connection.fetchall()
+        return changed_rows(connection.fetchone()) if stmt.fetch is Fetch.ROWCOUNT else None
+
+    def command(self, connection: duckdb.DuckDBPyConnection, sql: str) -> None:
+        if sql in (self.dialect.rules.commit, self.dialect.rules.rollback):
+            self._in_transaction = False  # also when it fails: DuckDB then rolls the transaction back
+        connection.execute(sql)
+        self._in_transaction = self._in_transaction or sql.startswith("BEGIN")
+
+    def in_transaction(self, connection: duckdb.DuckDBPyConnection) -> bool:
+        return self._in_transaction
+
+    def classify(self, error: BaseException) -> ErrorKind | None:
+        return classify_duckdb(error)
 
     def close_pool(self) -> None:
-        with _GUARD:
+        with self._lock:
             connection, self._connection = self._connection, None
         if connection is not None:
-            with self._lock:
-                connection.close()
-
-
-def _execute(connection: duckdb.DuckDBPyConnection, stmt: Stmt) -> Any:
-    if stmt.many:
-        connection.executemany(stmt.sql, stmt.params)
-        return None
-    connection.execute(stmt.sql, stmt.params)
-    if stmt.fetch is Fetch.ONE:
-        return connection.fetchone()
-    if stmt.fetch is Fetch.ALL:
-        return connection.fetchall()
-    if stmt.fetch is Fetch.ROWCOUNT:
-        row = connection.fetchone()  # DuckDB reports changed rows as a one-row result
-        return int(row[0]) if row else 0
-    return None
+            connection.close()

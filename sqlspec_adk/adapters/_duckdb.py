@@ -1,0 +1,175 @@
+"""Connection glue the DuckDB adapters share (``duckdb`` and ADBC's DuckDB driver).
+
+- :func:`database_lock`: every transaction on one database file runs under one
+  lock per process (DuckDB allows one writer per file and process, and its
+  optimistic concurrency control fails conflicting transactions at commit
+  rather than making them wait). The configs take it in ``acquire`` and give
+  it back in ``release``.
+- :func:`fts_load_sql` / :func:`duckdb_dialect`: whether the ``fts`` extension
+  loads (probed once per process, never downloaded) decides the dialect's
+  ``fts_extension``; :func:`setup_statements` loads it on each new connection.
+- :func:`changed_rows`, :func:`classify_duckdb`: DuckDB's answers to "how many
+  rows changed" and "what kind of error is this".
+- :class:`SharedInstances`: one database instance per file and process,
+  opened by its first user and closed by its last, so another process can open
+  the file once every config on it closed its pool (ADBC; the ``duckdb``
+  module keeps its own instance cache).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from sqlspec_adk.dialects.duckdb import DuckdbDialect
+from sqlspec_adk.engine.driver import ErrorKind
+from sqlspec_adk.settings import ADKConfig
+
+__all__ = [
+    "SharedInstances",
+    "changed_rows",
+    "classify_duckdb",
+    "database_lock",
+    "duckdb_dialect",
+    "fts_load_sql",
+    "setup_statements",
+]
+
+logger = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+
+@functools.cache
+def fts_load_sql() -> str | None:
+    """The ``LOAD`` statement that makes the ``fts`` extension available, or None (logged once per process).
+
+    Tries the ``duckdb-extension-fts`` package built for the installed DuckDB
+    version, then an extension already installed in DuckDB's own directory.
+    Automatic installs stay off: this never reaches the network.
+    """
+    import duckdb
+
+    candidates: list[str] = []
+    spec = importlib.util.find_spec("duckdb_extension_fts")
+    for base in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(base) / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
+        if path.is_file():
+            candidates.append("LOAD '{}'".format(str(path).replace("'", "''")))
+    candidates.append("LOAD fts")
+    settings: dict[str, str | bool | int | float | list[str]] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    for sql in candidates:
+        try:
+            with duckdb.connect(":memory:", config=settings) as probe:
+                probe.execute(sql)
+        except duckdb.Error:
+            continue
+        return sql
+    logger.warning(
+        "DuckDB full-text search is unavailable (no fts extension for duckdb %s; "
+        "pip install 'duckdb-extension-fts==%s'); memory search falls back to LIKE matching",
+        duckdb.__version__,
+        duckdb.__version__,
+    )
+    return None
+
+
+def duckdb_dialect(adk: ADKConfig) -> DuckdbDialect:
+    """A config's dialect: BM25 search where the ``fts`` extension loads (unprobed if ``memory_use_fts`` is false)."""
+    return DuckdbDialect(adk, fts_extension=adk.memory_use_fts is not False and fts_load_sql() is not None)
+
+
+def setup_statements(dialect: DuckdbDialect) -> list[str]:
+    """Statements each new connection runs: load ``fts`` when memory search uses it."""
+    load = fts_load_sql() if dialect.memory.memory_fts else None
+    return [load] if load else []
+
+
+def _file_key(database: str) -> str | None:
+    """The key a database is shared under in this process, None for a private in-memory one."""
+    if database in ("", ":memory:"):
+        return None
+    return database if database.startswith(":memory:") else os.path.realpath(database)
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def database_lock(database: str) -> threading.Lock:
+    """The lock every transaction on ``database`` runs under, shared by all configs of this process.
+
+    A private in-memory database (``:memory:`` or empty) belongs to one config,
+    so it gets a lock of its own.
+    """
+    key = _file_key(database)
+    if key is None:
+        return threading.Lock()
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def changed_rows(row: Sequence[Any] | None) -> int:
+    """The rows an INSERT, UPDATE or DELETE changed: DuckDB reports them as a one-row result."""
+    return int(row[0]) if row else 0
+
+
+def classify_duckdb(error: BaseException) -> ErrorKind | None:
+    """A unique-key violation is DUPLICATE; nothing is retried (under the lock no transaction conflicts)."""
+    return ErrorKind.DUPLICATE if "duplicate key" in str(error).lower() else None
+
+
+@dataclass
+class _Instance(Generic[R]):
+    instance: R
+    users: int = 0
+
+
+class SharedInstances(Generic[R]):
+    """One database instance per file and process, opened by its first user and closed by its last.
+
+    ``open_instance(database)`` opens one (``database`` as the config names it;
+    a private in-memory database gets an instance per user), ``close_instance``
+    closes it.
+    """
+
+    def __init__(self, open_instance: Callable[[str], R], close_instance: Callable[[R], None]) -> None:
+        self._open, self._close = open_instance, close_instance
+        self._shared: dict[str, _Instance[R]] = {}
+        self._guard = threading.Lock()
+
+    def hold(self, database: str) -> tuple[R, Callable[[], None]]:
+        """The instance of ``database`` and the call that lets go of it (once)."""
+        key = _file_key(database)
+        with self._guard:
+            held = self._shared.get(key) if key else None
+            if held is None:
+                held = _Instance(self._open(database))
+                if key:
+                    self._shared[key] = held
+            held.users += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            with self._guard:
+                if released:
+                    return
+                released, held.users = True, held.users - 1
+                last = held.users == 0
+                if last and key and self._shared.get(key) is held:
+                    del self._shared[key]
+            if last:
+                self._close(held.instance)
+
+        return held.instance, release
