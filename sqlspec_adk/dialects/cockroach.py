@@ -4,14 +4,16 @@ Shared by the ``cockroach_asyncpg`` and ``cockroach_psycopg`` adapters (the
 PostgreSQL wire drivers). What changes:
 
 - Transactions are SERIALIZABLE and the server may abort one with SQLSTATE
-  40001 at any statement or at COMMIT; the plan retries the whole operation
-  (bounded, with jittered backoff), replaying what already ran. A lone
-  statement is retried by the server itself where it can, and by the plan
-  otherwise (a 40001 means nothing committed).
-- No advisory locks: concurrent schema upgrades rely on the retries instead.
-- Full-text search ranks with ``ts_rank`` (CockroachDB has no ``ts_rank_cd``)
-  and the tsvector index is CockroachDB's inverted index (``USING GIN``),
-  without PostgreSQL's ``WITH (fastupdate = off)``.
+  40001 at any statement or at COMMIT; the engine runs the whole operation
+  again (up to :attr:`CockroachDialect.rules` ``retry_attempts``, with
+  jittered backoff). A lone statement is retried by the server itself where it
+  can, and by the engine otherwise (a 40001 means nothing committed).
+- Every transaction is a consistent snapshot, so reads begin ``READ ONLY``
+  without an isolation level.
+- No advisory locks (the migration runner takes one for family
+  ``postgresql`` only): concurrent schema upgrades rely on the retries.
+- Full-text search ranks with ``ts_rank`` (CockroachDB has no ``ts_rank_cd``);
+  the tsvector index is CockroachDB's inverted index (migrations v1).
 - Statements never modify the same table twice in one statement (CockroachDB
   refuses that), and the result of ``append_event`` does not depend on whether
   the final SELECT sees the CTEs' writes.
@@ -23,21 +25,29 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sqlspec_adk.dialects.postgres import PostgresDialect
+from sqlspec_adk.dialects.memory import MemorySQL
+from sqlspec_adk.dialects.postgres import PostgresDialect, PostgresMemorySQL
+from sqlspec_adk.protocol import TransactionRules
 
-__all__ = ["CockroachDialect"]
+__all__ = ["CockroachDialect", "CockroachMemorySQL"]
+
+
+class CockroachMemorySQL(PostgresMemorySQL):
+    """The PostgreSQL search, ranked with the function CockroachDB has."""
+
+    rank_function: ClassVar[str] = "ts_rank"
 
 
 class CockroachDialect(PostgresDialect):
-    """CockroachDB DDL, statements and retry policy."""
+    """CockroachDB: PostgreSQL's statements with CockroachDB's transactions and ranking."""
 
-    serialization_attempts: ClassVar[int] = 10
-    rank_function: ClassVar[str] = "ts_rank"
-    fts_index_options: ClassVar[str] = ""  # an inverted index has no pending list (no fastupdate)
-
-    def begin_sql(self, write: bool) -> str:
-        # Every CockroachDB transaction is a consistent snapshot (SERIALIZABLE).
-        return "BEGIN" if write else "BEGIN TRANSACTION READ ONLY"
-
-    def lock_ddl(self) -> list[str]:
-        return []
+    family: ClassVar[str] = "cockroachdb"
+    db_system: ClassVar[str] = "cockroachdb"
+    rules: ClassVar[TransactionRules] = TransactionRules(
+        begin_write=("BEGIN",),
+        begin_read=("BEGIN TRANSACTION READ ONLY",),
+        alone_autocommit=True,
+        retry_attempts=10,
+    )
+    memory_class: ClassVar[type[MemorySQL]] = CockroachMemorySQL
+    memory: CockroachMemorySQL

@@ -1,0 +1,62 @@
+"""PostgreSQL family: shared by the ``asyncpg``, ``psycopg`` (async and sync) and ``psqlpy`` adapters.
+
+- State and event data are JSONB, bound and read as text
+  (:mod:`~sqlspec_adk.dialects.postgres.jsonb`, which also makes NUL safe).
+- Timestamps are DOUBLE PRECISION: the float ADK hands us comes back bit for bit.
+- Nearly every operation is one statement (:mod:`.sessions`, :mod:`.memory`,
+  :mod:`.artifacts`), marked ``alone``: PostgreSQL runs a lone statement in
+  its own implicit transaction, so the engine sends it without BEGIN/COMMIT
+  (:attr:`PostgresDialect.rules`: ``alone_autocommit``).
+- Multi-statement reads get one snapshot (REPEATABLE READ, READ ONLY); writes
+  run at the server default (READ COMMITTED), made exact by the atomic
+  ``state || delta`` upserts and revision-checked updates.
+- The schema is in :mod:`sqlspec_adk.migrations` (the migration runner takes
+  ``pg_advisory_xact_lock`` for family ``postgresql``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlspec_adk.dialects.artifacts import ArtifactSQL
+from sqlspec_adk.dialects.base import Dialect
+from sqlspec_adk.dialects.memory import MemorySQL
+from sqlspec_adk.dialects.postgres.artifacts import PostgresArtifactSQL
+from sqlspec_adk.dialects.postgres.core import PostgresCore, alone, counted
+from sqlspec_adk.dialects.postgres.jsonb import JsonbCodec, from_jsonb_text, to_jsonb_text, tsquery_text
+from sqlspec_adk.dialects.postgres.memory import PostgresMemorySQL
+from sqlspec_adk.dialects.postgres.sessions import PostgresSessionSQL
+from sqlspec_adk.dialects.sessions import SessionSQL
+from sqlspec_adk.protocol import TransactionRules
+
+__all__ = [
+    "JsonbCodec",
+    "PostgresArtifactSQL",
+    "PostgresCore",
+    "PostgresDialect",
+    "PostgresMemorySQL",
+    "PostgresSessionSQL",
+    "alone",
+    "counted",
+    "from_jsonb_text",
+    "to_jsonb_text",
+    "tsquery_text",
+]
+
+
+class PostgresDialect(PostgresCore, Dialect):
+    """PostgreSQL: one-statement operations, atomic JSONB merges, tsvector search."""
+
+    family: ClassVar[str] = "postgresql"
+    db_system: ClassVar[str] = "postgresql"
+    rules: ClassVar[TransactionRules] = TransactionRules(
+        begin_write=("BEGIN",),
+        begin_read=("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",),
+        alone_autocommit=True,
+    )
+    sessions_class: ClassVar[type[SessionSQL]] = PostgresSessionSQL
+    memory_class: ClassVar[type[MemorySQL]] = PostgresMemorySQL
+    artifacts_class: ClassVar[type[ArtifactSQL]] = PostgresArtifactSQL
+    sessions: PostgresSessionSQL
+    memory: PostgresMemorySQL
+    artifacts: PostgresArtifactSQL
