@@ -42,7 +42,8 @@ def _ddl(dialect: Dialect, sql: str) -> Stmt:
 
 def current_version(dialect: Dialect) -> Op[int]:
     """The recorded schema version, 0 when nothing was ever applied."""
-    yield from _lock(dialect)
+    for lock in _lock(dialect):  # not ``yield from`` a list: a list iterator takes no send()
+        yield lock
     for sql in v0001_initial.statements(dialect, "metadata"):
         yield _ddl(dialect, sql)
     row = yield Stmt(f"SELECT meta_value FROM {dialect.metadata_table} WHERE meta_key = ?", (VERSION_KEY,), Fetch.ONE)
