@@ -1,17 +1,15 @@
-"""``asyncmy`` connection glue: the driver's pool; transactions and retries come from the shared MySQL base."""
+"""``asyncmy`` connection glue: the driver's pool (the MySQL family's async base)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncmy
 
-from sqlspec_adk.adapters._mysql import MysqlAsyncConfig
+from sqlspec_adk.adapters._mysql import AsyncPool, Cursor, MysqlAsyncConfig
 
 __all__ = ["AsyncmyConfig"]
 
 
-class AsyncmyConfig(MysqlAsyncConfig):
+class AsyncmyConfig(MysqlAsyncConfig[asyncmy.Connection]):
     """Config for ``asyncmy``.
 
     ``connection_config`` takes ``asyncmy.connect`` keywords (``host``,
@@ -21,5 +19,13 @@ class AsyncmyConfig(MysqlAsyncConfig):
 
     database_key = "database"
 
-    async def create_pool(self) -> Any:
-        return await asyncmy.create_pool(**self.connect_kwargs, **self.pool_kwargs)
+    async def create_pool(self) -> AsyncPool:
+        pool: AsyncPool = await asyncmy.create_pool(**self.connect_kwargs, **self.pool_kwargs)
+        return pool
+
+    async def cursor(self, connection: asyncmy.Connection) -> Cursor:
+        cursor: Cursor = connection.cursor()
+        return cursor
+
+    def in_transaction(self, connection: asyncmy.Connection) -> bool:
+        return bool(connection.get_transaction_status())
