@@ -8,7 +8,7 @@ Three sources, chosen per contender:
   BEGIN/COMMIT/PRAGMA included. In-process, a round trip is a statement.
 - ``wire``: server databases are counted on the wire by :mod:`benchmarks.wire_proxy`
   (statements from the protocol messages, round trips from request/response turns).
-- ``yields``: for this library, :func:`count_yields` wraps ``store.arun`` and counts
+- ``yields``: for this library, :func:`count_yields` wraps the config's ``run``/``arun`` and counts
   the ``Stmt`` objects each operation yields (the statements the library asked
   for, before the driver adds transaction control).
 """
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlspec_adk.protocol import Op, Stmt
+from sqlspec_adk.protocol import Op, Operation, Stmt
 
 __all__ = ["Counts", "Tally", "count_yields", "sqlite_tracing"]
 
@@ -118,16 +118,29 @@ def _tap(op: Op[T], tally: Tally) -> Op[T]:
             return done
 
 
+def intercept(config: Any, wrap: Callable[[Op[Any], Operation[Any]], Op[Any]]) -> Callable[[], None]:
+    """Make every operation ``config`` runs from now on run ``wrap(op, operation)`` instead of its own statements.
+
+    ``wrap`` gets each attempt's fresh generator and the operation, and returns the generator to run.
+    Patches the one place both modes pass: ``run`` on a sync config (its ``arun`` calls it), ``arun``
+    on an async one. Returns a function that undoes it.
+    """
+    name = "arun" if config.is_async else "run"
+    original = getattr(config, name)
+
+    def wrapped(operation: Operation[Any]) -> Operation[Any]:
+        return Operation(operation.name, lambda: wrap(operation.build(), operation), operation.write, operation.table)
+
+    async def arun(operation: Operation[Any]) -> Any:
+        return await original(wrapped(operation))
+
+    def run(operation: Operation[Any]) -> Any:
+        return original(wrapped(operation))
+
+    setattr(config, name, arun if config.is_async else run)
+    return lambda: setattr(config, name, original)
+
+
 def count_yields(store: Any, tally: Tally) -> Callable[[], None]:
-    """Count the ``Stmt`` yields of every operation ``store.arun`` runs; returns an undo function."""
-    original = store.arun
-
-    async def counted(op: Op[T], *, write: bool) -> T:
-        return await original(_tap(op, tally), write=write)  # type: ignore[no-any-return]
-
-    store.arun = counted
-
-    def undo() -> None:
-        del store.arun
-
-    return undo
+    """Count the ``Stmt`` yields of every operation ``store``'s config runs; returns an undo function."""
+    return intercept(store.config, lambda op, operation: _tap(op, tally))

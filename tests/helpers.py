@@ -9,6 +9,7 @@ from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
 from google.genai import types
 
+from benchmarks.counting import intercept
 from sqlspec_adk.protocol import Fetch, Op, Operation, Stmt
 
 
@@ -80,35 +81,3 @@ def drive_sync(op: Op[Any], execute: Any) -> Any:
             stmt = op.send(execute(stmt))
     except StopIteration as stop:
         return stop.value
-
-
-def intercept(config: Any, wrap: Any) -> Any:
-    """Make every operation ``config`` runs from now on run ``wrap(op, operation)`` instead of its own statements.
-
-    ``wrap`` gets each attempt's fresh generator and the operation, and returns the generator to run.
-    Patches the one place both modes pass: ``run`` on a sync config (its ``arun`` calls it), ``arun``
-    on an async one. Returns a function that undoes it.
-    """
-    name = "arun" if config.is_async else "run"
-    original = getattr(config, name)
-
-    def wrapped(operation: Operation[Any]) -> Operation[Any]:
-        return Operation(operation.name, lambda: wrap(operation.build(), operation), operation.write, operation.table)
-
-    if config.is_async:
-
-        async def arun(operation: Operation[Any]) -> Any:
-            return await original(wrapped(operation))
-
-        config.arun = arun
-    else:
-
-        def run(operation: Operation[Any]) -> Any:
-            return original(wrapped(operation))
-
-        config.run = run
-
-    def restore() -> None:
-        setattr(config, name, original)
-
-    return restore

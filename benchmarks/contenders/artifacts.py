@@ -11,6 +11,7 @@ from google.genai import types
 
 from benchmarks.contenders.adapters import Adapter, available_adapters, close_config, make_config
 from benchmarks.contenders.base import APP, Endpoint, Family, Spec, counter_for
+from sqlspec_adk.modes import call
 
 __all__ = ["ARTIFACT_USER", "ArtifactContender", "artifact_specs"]
 
@@ -56,7 +57,7 @@ class OursArtifacts(ArtifactContender):
         self.service = SQLSpecArtifactService(self.store, artifact_storage_uri=f"file://{blobs}")
 
     async def open(self) -> None:
-        await self.store.arun(self.store.op_create_tables(), write=True)
+        await call(self.store.create_tables)
 
     async def close(self) -> None:
         await close_config(self.config)

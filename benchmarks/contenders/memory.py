@@ -12,6 +12,7 @@ from google.adk.memory.base_memory_service import BaseMemoryService
 
 from benchmarks.contenders.adapters import Adapter, available_adapters, close_config, make_config
 from benchmarks.contenders.base import APP, Endpoint, Family, Spec, counter_for
+from sqlspec_adk.modes import call
 
 __all__ = ["MAX_RESULTS", "MEMORY_USER", "MemoryContender", "memory_specs"]
 
@@ -58,14 +59,13 @@ class OursMemory(MemoryContender):
         self.service = SQLSpecMemoryService(self.store)
 
     async def open(self) -> None:
-        await self.store.arun(self.store.op_create_tables(), write=True)
+        await call(self.store.create_tables)
 
     async def settle(self) -> str | None:
-        from sqlspec_adk.dialects.postgres import PostgresDialect
-        from sqlspec_adk.protocol import Op, Stmt
+        from sqlspec_adk.protocol import Op, Stmt, operation
 
         dialect = self.store.dialect
-        if not isinstance(dialect, PostgresDialect):
+        if dialect.family != "postgresql":
             return None
 
         def analyze() -> Op[None]:
@@ -73,7 +73,7 @@ class OursMemory(MemoryContender):
             # planner has no statistics and scans the (app, user) index instead of the GIN index.
             yield Stmt(f"ANALYZE {dialect.memory_table}", ())
 
-        await self.store.arun(analyze(), write=True)
+        await self.config.arun(operation("analyze", analyze, write=True))
         return "ANALYZE"
 
     async def close(self) -> None:

@@ -14,7 +14,8 @@ from benchmarks.contenders.base import APP, Endpoint, SessionContender
 from benchmarks.counting import Tally, count_yields
 from benchmarks.events import session_state
 from sqlspec_adk.converters import encode_event, encode_state
-from sqlspec_adk.protocol import Op, Stmt
+from sqlspec_adk.modes import call
+from sqlspec_adk.protocol import Op, Stmt, operation
 from sqlspec_adk.service import SQLSpecSessionService
 
 __all__ = ["OursSessions", "seed_history_op", "seed_sessions_op"]
@@ -23,7 +24,9 @@ __all__ = ["OursSessions", "seed_history_op", "seed_sessions_op"]
 def seed_history_op(dialect: Any, user_id: str, session_id: str, events: list[Event]) -> Op[None]:
     """One transaction: a session at revision ``len(events)`` holding ``events`` (seq 1..n)."""
     last = events[-1].timestamp if events else 0.0
-    yield Stmt(dialect.insert_session_sql, (APP, user_id, session_id, encode_state(session_state(0)), last, last))
+    yield Stmt(
+        dialect.sessions.insert_session_sql, (APP, user_id, session_id, encode_state(session_state(0)), last, last)
+    )
     rows = [
         (
             APP,
@@ -39,7 +42,7 @@ def seed_history_op(dialect: Any, user_id: str, session_id: str, events: list[Ev
         for seq, event in enumerate(events, start=1)
     ]
     if rows:
-        yield Stmt(dialect.insert_event_sql, rows, many=True)
+        yield Stmt(dialect.sessions.insert_event_sql, rows, many=True)
     yield Stmt(
         f"UPDATE {dialect.session_table} SET revision = ? WHERE app_name = ? AND user_id = ? AND id = ?",
         (len(events), APP, user_id, session_id),
@@ -59,7 +62,7 @@ def seed_sessions_op(dialect: Any, user_id: str, count: int, start: float) -> Op
         )
         for index in range(count)
     ]
-    yield Stmt(dialect.insert_session_sql, rows, many=True)
+    yield Stmt(dialect.sessions.insert_session_sql, rows, many=True)
 
 
 class OursSessions(SessionContender):
@@ -72,7 +75,7 @@ class OursSessions(SessionContender):
         self.service = SQLSpecSessionService(self.store)
 
     async def open(self) -> None:
-        await self.store.arun(self.store.op_create_tables(), write=True)
+        await call(self.store.create_tables)
 
     async def close(self) -> None:
         await close_config(self.config)
@@ -97,10 +100,16 @@ class OursSessions(SessionContender):
         return len((await self.service.list_sessions(app_name=APP, user_id=user_id)).sessions)
 
     async def seed_history(self, user_id: str, session_id: str, events: list[Event]) -> None:
-        await self.store.arun(seed_history_op(self.config.dialect, user_id, session_id, events), write=True)
+        dialect = self.config.dialect
+        await self.config.arun(
+            operation("seed", lambda: seed_history_op(dialect, user_id, session_id, events), write=True)
+        )
 
     async def seed_sessions(self, user_id: str, count: int) -> None:
-        await self.store.arun(seed_sessions_op(self.config.dialect, user_id, count, 1_700_000_000.0), write=True)
+        dialect = self.config.dialect
+        await self.config.arun(
+            operation("seed", lambda: seed_sessions_op(dialect, user_id, count, 1_700_000_000.0), write=True)
+        )
 
     def count_yields(self, tally: Tally) -> Callable[[], None] | None:
         return count_yields(self.store, tally)

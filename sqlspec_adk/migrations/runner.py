@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import zlib
 
+import sqlspec_adk.migrations.v0001_initial as v0001_initial
 from sqlspec_adk.dialects.base import Dialect
-from sqlspec_adk.migrations import v0001_initial
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 
 __all__ = ["LATEST_VERSION", "current_version", "render", "upgrade"]
@@ -42,7 +42,7 @@ def _ddl(dialect: Dialect, sql: str) -> Stmt:
 
 def current_version(dialect: Dialect) -> Op[int]:
     """The recorded schema version, 0 when nothing was ever applied."""
-    for lock in _lock(dialect):  # not ``yield from`` a list: a list iterator takes no send()
+    for lock in _lock(dialect):  # noqa: UP028 - not ``yield from`` a list: a list iterator takes no send()
         yield lock
     for sql in v0001_initial.statements(dialect, "metadata"):
         yield _ddl(dialect, sql)
