@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,36 @@ async def live_backend(spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[Backe
         yield handle
     finally:
         await handle.close()
+
+
+def _scratch(kind: Any) -> Iterator[Any]:
+    """Start a private server of ``kind`` for this test session (skip, or under CI=true fail, if it cannot)."""
+    reason = kind.available()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: the restart tests must run)")
+        pytest.skip(reason)
+    server = kind.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def scratch_postgres() -> Iterator[Any]:
+    """A private PostgreSQL cluster (initdb in a temp dir, a free port), to restart or crash; never the shared one."""
+    from tests.reliability.faults import ScratchPostgres
+
+    yield from _scratch(ScratchPostgres)
+
+
+@pytest.fixture(scope="session")
+def scratch_mariadb() -> Iterator[Any]:
+    """A private MariaDB server (mariadb-install-db in a temp dir, a free port), to restart or crash."""
+    from tests.reliability.faults import ScratchMariadb
+
+    yield from _scratch(ScratchMariadb)
 
 
 @pytest.fixture

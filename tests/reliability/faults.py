@@ -295,6 +295,127 @@ def scratch_postgres() -> Iterator[ScratchPostgres]:
         cluster.stop()
 
 
+@dataclass
+class ScratchMariadb:
+    """A throwaway MariaDB server (mariadb-install-db in a temp dir, own port), safe to crash and restart.
+
+    Root has no password (``normal`` authentication) and database ``test`` exists. As root the server runs
+    as ``mysql``. :meth:`stop` always removes it; a watchdog does if this process dies first.
+    """
+
+    directory: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    watchdog: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def available() -> str | None:
+        """None when a private server can be made here, else the reason it cannot."""
+        for tool in ("mariadb-install-db", "mariadbd"):
+            if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists():
+                return f"no {tool} on this machine (MariaDB server binaries)"
+        return None
+
+    @classmethod
+    def start(cls) -> ScratchMariadb:
+        directory = Path(tempfile.mkdtemp(prefix="sqlspec-adk-mariadb-"))
+        server = cls(directory, _free_port())
+        if os.geteuid() == 0:
+            shutil.chown(directory, "mysql", "mysql")
+        try:
+            install = [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={directory / 'data'}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                *(["--user=mysql"] if os.geteuid() == 0 else []),
+            ]
+            subprocess.run(install, check=True, capture_output=True, timeout=120)
+            server._launch()
+            server._admin("CREATE DATABASE IF NOT EXISTS test")
+        except BaseException:
+            server.stop()
+            raise
+        server.watchdog = server._watchdog()
+        return server
+
+    def _launch(self) -> None:
+        command = [
+            shutil.which("mariadbd") or "/usr/sbin/mariadbd",
+            "--no-defaults",
+            f"--datadir={self.directory / 'data'}",
+            f"--socket={self.directory / 'sock'}",
+            f"--port={self.port}",
+            "--bind-address=127.0.0.1",
+            f"--pid-file={self.directory / 'pid'}",
+            f"--log-error={self.directory / 'error.log'}",
+            "--innodb-buffer-pool-size=32M",
+            "--skip-log-bin",
+            *(["--user=mysql"] if os.geteuid() == 0 else []),
+        ]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mariadbd exited: {(self.directory / 'error.log').read_text()[-2000:]}")
+            try:
+                self._admin("SELECT 1")
+                return
+            except Exception:
+                time.sleep(0.1)
+        raise TimeoutError("the private MariaDB server did not accept connections within 60 s")
+
+    def _admin(self, sql: str) -> None:
+        import pymysql
+
+        connection = pymysql.connect(host="127.0.0.1", port=self.port, user="root", password="", connect_timeout=2)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            connection.close()
+
+    def _watchdog(self) -> subprocess.Popen[bytes]:
+        """A detached shell that kills and removes the server if this process dies without doing so."""
+        assert self.process is not None
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+            f"kill -9 $(cat {self.directory / 'pid'}) 2>/dev/null; rm -rf {self.directory}"
+        )
+        return subprocess.Popen(
+            ["/bin/sh", "-c", script],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def connection(self, connection: dict[str, Any]) -> dict[str, Any]:
+        """A MySQL adapter's ``connection_config`` pointed at this server instead of the shared one."""
+        return {**connection, "host": "127.0.0.1", "port": self.port, "user": "root", "password": ""}
+
+    def restart(self) -> None:
+        """A crash restart: SIGKILL (no clean shutdown, InnoDB recovers from its redo log), then start again."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        self._launch()
+        self.restarts += 1
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+        if self.watchdog is not None:
+            self.watchdog.kill()
+            self.watchdog.wait()
+
+
 def pg_dsn_default() -> str:
     return PG_DSN
 

@@ -32,7 +32,6 @@ from tests.reliability.faults import (
     Injector,
     MysqlKiller,
     PostgresKiller,
-    ScratchPostgres,
     table_prefix,
 )
 from tests.reliability.support import (
@@ -469,51 +468,42 @@ async def test_idle_pooled_connections_dropped(killable: tuple[Target, Callable[
 
 
 # --------------------------------------------------------------------------- server restart
-@pytest.fixture(scope="module")
-def scratch_pg() -> Iterator[ScratchPostgres]:
-    """A private PostgreSQL cluster for restarts: the shared server other tests use is never restarted."""
-    reason = ScratchPostgres.available()
-    if reason:
-        pytest.skip(reason)
-    try:
-        cluster = ScratchPostgres.start()
-    except subprocess.CalledProcessError as error:
-        pytest.skip(f"a private PostgreSQL cluster did not start here: {error.stderr!r:.300}")
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+_RESTART_SPECS = [spec for spec in ADAPTERS if spec.server in ("postgres", "mysql")]
 
 
-_PG_SPECS = [spec for spec in ADAPTERS if spec.server == "postgres"]
+@pytest.mark.parametrize("server_spec", _RESTART_SPECS, ids=[spec.name for spec in _RESTART_SPECS])
+async def test_server_restart(server_spec: AdapterSpec, tmp_path: Path, request: Any) -> None:
+    """The server restarts in crash mode (PostgreSQL ``pg_ctl restart -m immediate``: no shutdown
+    checkpoint, WAL replay; MariaDB SIGKILL: InnoDB redo-log recovery) right after an append's statement
+    and while the pool is idle, on a private server started for this run (the shared ones are never
+    restarted). Every call fails with a clear error or succeeds; calls that meet a pooled connection to
+    the old server may fail (a write on a dead connection is ambiguous, so it is not retried blindly),
+    but each operation succeeds again within ``RECOVERY_CALLS`` calls; every acknowledged write survived.
 
-
-@pytest.mark.parametrize("pg_spec", _PG_SPECS, ids=[spec.name for spec in _PG_SPECS])
-async def test_server_restart(pg_spec: AdapterSpec, scratch_pg: ScratchPostgres, tmp_path: Path, request: Any) -> None:
-    """PostgreSQL restarts in crash mode (``pg_ctl restart -m immediate``: no shutdown checkpoint, WAL
-    replay) right after an append's statement and while the pool is idle.
-    Every call fails with a clear error or succeeds; calls that meet a pooled connection to the old
-    server may fail (a write on a dead connection is ambiguous, so it is not retried blindly), but
-    each operation succeeds again within ``RECOVERY_CALLS`` calls; every acknowledged write survived.
-
-    Shown to fail when the protection is removed (tried locally): run the cluster with
+    Shown to fail when the protection is removed (tried locally): run the PostgreSQL cluster with
     ``synchronous_commit=off`` (``SQLSPEC_ADK_SCRATCH_PG_OPTIONS='-c synchronous_commit=off'``): an
     append acknowledged just before the crash restart is gone afterwards ('acknowledged event ... is
     missing').
     """
     only = request.config.getoption("--adapter")
-    if only and pg_spec.name not in only.split(","):
-        pytest.skip(f"{pg_spec.name} not selected by --adapter")
-    if not adapter_live(pg_spec):
-        pytest.skip(f"{pg_spec.name}: driver unavailable")
-    connection = {
-        key: scratch_pg.dsn if value == PG_DSN else value for key, value in pg_spec.connection(tmp_path).items()
-    }
-    target = Target(pg_spec.name, connection, unique_tables(), dict(pg_spec.pool_config), (tmp_path / "a").as_uri())
+    if only and server_spec.name not in only.split(","):
+        pytest.skip(f"{server_spec.name} not selected by --adapter")
+    if not adapter_live(server_spec):
+        pytest.skip(f"{server_spec.name}: driver unavailable")
+    server: Any = request.getfixturevalue("scratch_postgres" if server_spec.server == "postgres" else "scratch_mariadb")
+    if server_spec.server == "postgres":
+        connection = {
+            key: server.dsn if value == PG_DSN else value for key, value in server_spec.connection(tmp_path).items()
+        }
+    else:
+        connection = server.connection(server_spec.connection(tmp_path))
+    target = Target(
+        server_spec.name, connection, unique_tables(), dict(server_spec.pool_config), (tmp_path / "a").as_uri()
+    )
     stack = Stack(target)
     await stack.create_tables()
     workload = Workload(stack)
-    restarts_before = scratch_pg.restarts
+    restarts_before = server.restarts
     failed_calls = 0
     try:
         await workload.create()
@@ -522,18 +512,18 @@ async def test_server_restart(pg_spec: AdapterSpec, scratch_pg: ScratchPostgres,
         await workload.save()
         await workload.remember()
         injector = Injector(stack.sessions.store)
-        injector.arm(1, scratch_pg.restart)
+        injector.arm(1, server.restart)
         await workload.append()
         assert injector.fired
         failed_calls += await until_recovered(workload, "append")
-        scratch_pg.restart()
+        server.restart()
         for name in workload.operations():
             failed_calls += await until_recovered(workload, name)
     finally:
         await stack.close()
     check = await workload.check(target)
     FIGURES.append(
-        f"server restarts {target.adapter}: {scratch_pg.restarts - restarts_before} crash restarts, "
+        f"server restarts {target.adapter}: {server.restarts - restarts_before} crash restarts, "
         f"{failed_calls} calls failed before recovery ({', '.join(sorted(set(workload.errors))) or '-'}), "
         f"{len(check.violations)} violations"
     )
