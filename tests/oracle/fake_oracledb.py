@@ -1,9 +1,13 @@
 """A recording stand-in for python-oracledb's pool, connection and cursor (sync and async).
 
-It records every call the adapter makes (statements with their parameters,
-input sizes, commits, rollbacks, pool acquire/release) and answers statements
-from scripted rules, so a test can check exactly what an operation sends and
-where its transaction begins and ends. Nothing here talks to a database.
+It records every call the adapter makes (statements with their parameters and
+options, input sizes, commits, rollbacks, pool acquire/release/drop) and
+answers statements from scripted rules, so a test can check exactly what an
+operation sends and where its transaction begins and ends. A connection tracks
+``transaction_in_progress`` as Oracle does: DML, ``SELECT ... FOR UPDATE`` and
+``SET TRANSACTION`` open a transaction, DDL commits implicitly, COMMIT and
+ROLLBACK end it, a failed statement leaves it as it was. Nothing here talks to
+a database.
 """
 
 from __future__ import annotations
@@ -16,11 +20,23 @@ from typing import Any
 import oracledb
 
 Rule = tuple[str, Any]
+DDL = ("CREATE", "DROP", "ALTER", "TRUNCATE")
 
 
-def ora_error(code: int) -> oracledb.DatabaseError:
-    """An oracledb error carrying ORA-``code`` the way the driver does (``args[0].code``)."""
-    return oracledb.DatabaseError(SimpleNamespace(code=code, message=f"ORA-{code:05d}: scripted", full_code=code))
+def ora_error(code: int, full_code: str | None = None) -> oracledb.DatabaseError:
+    """An oracledb error carrying ORA-``code`` the way the driver does (``args[0].code`` / ``.full_code``).
+
+    ``full_code`` is what the driver reports when it maps a server error to one of its own
+    (thin mode reports ORA-03113 as ``DPY-4011``); 0 as ``code`` makes a driver-only error.
+    """
+    name = full_code or f"ORA-{code:05d}"
+    return oracledb.DatabaseError(SimpleNamespace(code=code, message=f"{name}: scripted", full_code=name))
+
+
+def once(error: BaseException, then: Any = None) -> Callable[[Any], Any]:
+    """A rule answer that raises ``error`` the first time and answers ``then`` afterwards."""
+    pending = [error]
+    return lambda params: pending.pop() if pending else then
 
 
 class Recorder:
@@ -30,9 +46,12 @@ class Recorder:
         self.version = version
         self.log: list[tuple[Any, ...]] = []
         self.rules: list[Rule] = []
+        self.commit_errors: list[BaseException] = []  # raised by the next commits, in order
+        self.acquire_errors: list[BaseException] = []  # raised by the next pool acquires, in order
 
     def answer(self, needle: str, result: Any) -> None:
-        """Statements containing ``needle`` get ``result``: rows (list), a row count (int), or an exception."""
+        """Statements containing ``needle`` get ``result``: rows (list), a row count (int), an exception,
+        or a callable of the parameters returning one of those."""
         self.rules.insert(0, (needle, result))
 
     def respond(self, sql: str, params: Any) -> Any:
@@ -45,19 +64,20 @@ class Recorder:
         return [(entry[1], entry[2]) for entry in self.log if entry[0] in ("execute", "executemany")]
 
     def events(self) -> list[str]:
-        """The log as short words: BEGIN-less Oracle shows statements by their first word, then commit/rollback."""
+        """The log as short words: statements by their first word, then commit/rollback and pool calls."""
         words = []
         for entry in self.log:
             if entry[0] in ("execute", "executemany"):
                 words.append(re.split(r"\s+", entry[1].strip(), maxsplit=1)[0].upper())
-            elif entry[0] in ("commit", "rollback", "acquire", "release"):
+            elif entry[0] in ("commit", "rollback", "acquire", "release", "drop"):
                 words.append(entry[0])
         return words
 
 
 class FakeCursor:
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
+    def __init__(self, connection: FakeConnection) -> None:
+        self.connection = connection
+        self.recorder = connection.recorder
         self.rows: list[Any] = []
         self.rowcount = 0
         self.batch_errors: list[Any] = []
@@ -76,6 +96,11 @@ class FakeCursor:
         result = self.recorder.respond(sql, params)
         if isinstance(result, BaseException):
             raise result
+        words = sql.lstrip().upper()
+        if words.startswith(DDL):
+            self.connection.transaction_in_progress = False  # DDL commits implicitly
+        elif not words.startswith("SELECT") or "FOR UPDATE" in words:
+            self.connection.transaction_in_progress = True
         if isinstance(result, list) and kind == "executemany":
             self.batch_errors, self.rowcount = result, len(params) - len(result)
         elif isinstance(result, list):
@@ -119,23 +144,30 @@ class AsyncCursor(FakeCursor):
 
 
 class FakeConnection:
-    def __init__(self, recorder: Recorder, cursor_class: type[FakeCursor]) -> None:
+    cursor_class: type[FakeCursor] = SyncCursor
+
+    def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
         self.version = recorder.version
-        self.outputtypehandler: Callable[..., Any] | None = None
-        self.cursor_class = cursor_class
+        self.transaction_in_progress = False
 
     def cursor(self) -> FakeCursor:
-        return self.cursor_class(self.recorder)
+        return self.cursor_class(self)
 
     def commit(self) -> None:
         self.recorder.log.append(("commit",))
+        if self.recorder.commit_errors:
+            raise self.recorder.commit_errors.pop(0)
+        self.transaction_in_progress = False
 
     def rollback(self) -> None:
         self.recorder.log.append(("rollback",))
+        self.transaction_in_progress = False
 
 
 class AsyncConnection(FakeConnection):
+    cursor_class = AsyncCursor
+
     async def commit(self) -> None:  # type: ignore[override]
         super().commit()
 
@@ -144,28 +176,41 @@ class AsyncConnection(FakeConnection):
 
 
 class SyncPool:
+    connection_class: type[FakeConnection] = FakeConnection
+
     def __init__(self, recorder: Recorder, **kwargs: Any) -> None:
         self.recorder = recorder
         recorder.log.append(("create_pool", kwargs))
 
-    def acquire(self) -> FakeConnection:
+    def _acquire(self) -> FakeConnection:
         self.recorder.log.append(("acquire",))
-        return FakeConnection(self.recorder, SyncCursor)
+        if self.recorder.acquire_errors:
+            raise self.recorder.acquire_errors.pop(0)
+        return self.connection_class(self.recorder)
+
+    acquire = _acquire
 
     def release(self, connection: FakeConnection) -> None:
         self.recorder.log.append(("release",))
+
+    def drop(self, connection: FakeConnection) -> None:
+        self.recorder.log.append(("drop", type(connection).__name__))
 
     def close(self, force: bool = False) -> None:
         self.recorder.log.append(("close", force))
 
 
 class AsyncPool(SyncPool):
+    connection_class = AsyncConnection
+
     async def acquire(self) -> FakeConnection:  # type: ignore[override]
-        self.recorder.log.append(("acquire",))
-        return AsyncConnection(self.recorder, AsyncCursor)
+        return self._acquire()
 
     async def release(self, connection: FakeConnection) -> None:  # type: ignore[override]
         super().release(connection)
+
+    async def drop(self, connection: FakeConnection) -> None:  # type: ignore[override]
+        super().drop(connection)
 
     async def close(self, force: bool = False) -> None:  # type: ignore[override]
         super().close(force)

@@ -1,119 +1,67 @@
-"""``oracledb`` connection glue (thin mode): pools, one transaction per operation, async and sync.
+"""``oracledb`` connection glue (thin mode): a driver pool per config, async and sync.
 
-Reads run in ``SET TRANSACTION READ ONLY`` (one consistent snapshot), writes
-in Oracle's default READ COMMITTED transaction; both end in COMMIT, or
-ROLLBACK on error. CLOBs are fetched as text and native JSON as plain Python
-values. Statement-level error handling that Oracle's dialect defines
-(existing objects on CREATE, lost skip-if-present MERGE races) happens here.
+The engine runs each operation in one transaction by the dialect's rules:
+writes in Oracle's implicit READ COMMITTED transaction, reads after ``SET
+TRANSACTION READ ONLY``; COMMIT, or ROLLBACK on error; a deadlock, a
+serialization failure or a lost connection is retried with a fresh copy of
+the operation (see :mod:`sqlspec_adk.adapters._oracle` for what each error is).
+A connection in an unknown state is dropped from the pool, not reused.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
 import oracledb
 
-from sqlspec_adk.config import AsyncDatabaseConfig, SyncDatabaseConfig
-from sqlspec_adk.dialects.base import BaseDialect
-from sqlspec_adk.dialects.oracle import READ_ONLY, OracleDialect, clob_positions, plain_json, to_colon_params
-from sqlspec_adk.protocol import Fetch, Op, Stmt, drive_async, drive_sync
+from sqlspec_adk.adapters._oracle import OracleGlue, run_async, run_sync, statement
+from sqlspec_adk.config import AsyncDriverConfig, SyncDatabaseConfig
+from sqlspec_adk.protocol import Stmt
 
 __all__ = ["OracledbAsyncConfig", "OracledbSyncConfig"]
 
-T = TypeVar("T")
+
+async def _drop(pool: Any, connection: oracledb.AsyncConnection) -> None:
+    """``AsyncConnectionPool.drop``, which python-oracledb 26.1 annotates as taking a sync ``Connection``
+    (it requires an ``AsyncConnection`` at run time; tests/oracle checks what it receives)."""
+    await pool.drop(connection)
 
 
-def output_type_handler(cursor: Any, metadata: Any) -> Any:
-    """CLOB as ``str``, native JSON with NUMBERs as int/float."""
-    if metadata.type_code is oracledb.DB_TYPE_CLOB:
-        return cursor.var(oracledb.DB_TYPE_LONG, arraysize=cursor.arraysize)
-    if metadata.type_code is oracledb.DB_TYPE_JSON:
-        return cursor.var(oracledb.DB_TYPE_JSON, arraysize=cursor.arraysize, outconverter=plain_json)
-    return None
-
-
-class _OracleGlue:
-    """What the async and sync configs share: statement preparation and error mapping."""
-
-    dialect_class: ClassVar[type[BaseDialect]] = OracleDialect
-    dialect: OracleDialect
-    _pool: Any = None
-
-    def _on_connect(self, connection: Any) -> None:
-        connection.outputtypehandler = output_type_handler
-        self.dialect.observe_server_version(connection.version)
-
-    def _prepare(self, cursor: Any, stmt: Stmt) -> tuple[str, Any, dict[str, Any]]:
-        """(SQL, parameters, keyword arguments) for ``execute``/``executemany``; long text binds as CLOB."""
-        rows = [list(row) for row in stmt.params] if stmt.many else [list(stmt.params)]
-        clobs = clob_positions(rows)
-        if clobs:
-            sizes: list[Any] = [None] * max(len(row) for row in rows)
-            for position in clobs:
-                sizes[position] = oracledb.DB_TYPE_CLOB
-            cursor.setinputsizes(*sizes)
-        if not stmt.many:
-            return to_colon_params(stmt.sql), rows[0], {}
-        # A skip-if-present MERGE batch collects per-row errors; lost insert races are then ignored.
-        return to_colon_params(stmt.sql), rows, {"batcherrors": self.dialect.conflict_is_no_change(stmt.sql)}
-
-    def _failed(self, stmt: Stmt, error: oracledb.DatabaseError) -> Any:
-        """The result of a statement that raised ``error``, when the dialect says it changed nothing."""
-        code = int(getattr(error.args[0] if error.args else None, "code", 0) or 0)
-        if self.dialect.ignorable_error(stmt.sql, code):
-            return None
-        if code == 1 and self.dialect.conflict_is_no_change(stmt.sql):
-            return 0
-        raise error
-
-    def _check_batch(self, cursor: Any, stmt: Stmt) -> None:
-        if stmt.many and self.dialect.conflict_is_no_change(stmt.sql):
-            for error in cursor.getbatcherrors():
-                if error.code != 1:
-                    raise oracledb.DatabaseError(error)
-
-
-class OracledbAsyncConfig(_OracleGlue, AsyncDatabaseConfig):
+class OracledbAsyncConfig(OracleGlue, AsyncDriverConfig[oracledb.AsyncConnection]):
     """Config for python-oracledb's async thin driver.
 
     ``connection_config`` takes ``oracledb.create_pool_async`` connect keywords
     (``user``, ``password``, ``dsn``, ...); ``pool_config`` its pool sizing
-    (``min``, ``max``, ``increment``).
+    (``min``, ``max``, ``increment``, ...).
     """
 
-    async def run(self, op: Op[T], *, write: bool) -> T:
+    def configure(self) -> None:
+        self._pool: oracledb.AsyncConnectionPool | None = None
+
+    async def acquire(self, write: bool) -> oracledb.AsyncConnection:
         if self._pool is None:
             self._pool = oracledb.create_pool_async(**self.connection_config, **self.pool_config)
-        connection = await self._pool.acquire()
-        try:
-            self._on_connect(connection)
-            if not write:
-                await self._execute(connection, Stmt(READ_ONLY))
-            result = await drive_async(op, lambda stmt: self._execute(connection, stmt))
-            await connection.commit()
-            return result
-        except BaseException:
-            with contextlib.suppress(oracledb.Error):
-                await connection.rollback()
-            raise
-        finally:
-            await self._pool.release(connection)
+        connection: oracledb.AsyncConnection = await self._pool.acquire()
+        self.observe(connection)
+        return connection
 
-    async def _execute(self, connection: Any, stmt: Stmt) -> Any:
+    async def release(self, connection: oracledb.AsyncConnection, discard: bool) -> None:
+        if self._pool is not None:  # else close_pool closed it meanwhile
+            await (_drop(self._pool, connection) if discard else self._pool.release(connection))
+
+    async def execute(self, connection: oracledb.AsyncConnection, stmt: Stmt) -> Any:
         with connection.cursor() as cursor:
-            sql, params, options = self._prepare(cursor, stmt)
-            try:
-                await (cursor.executemany if stmt.many else cursor.execute)(sql, params, **options)
-            except oracledb.DatabaseError as error:
-                return self._failed(stmt, error)
-            self._check_batch(cursor, stmt)
-            if stmt.fetch is Fetch.ONE:
-                return await cursor.fetchone()
-            if stmt.fetch is Fetch.ALL:
-                return await cursor.fetchall()
-            return cursor.rowcount if stmt.fetch is Fetch.ROWCOUNT else None
+            return await run_async(statement(cursor, stmt))
+
+    async def command(self, connection: oracledb.AsyncConnection, sql: str) -> None:
+        if sql == self.dialect.rules.commit:
+            await connection.commit()
+        elif sql == self.dialect.rules.rollback:
+            await connection.rollback()
+        else:
+            with connection.cursor() as cursor:
+                await cursor.execute(sql)
 
     async def close_pool(self) -> None:
         pool, self._pool = self._pool, None
@@ -121,45 +69,42 @@ class OracledbAsyncConfig(_OracleGlue, AsyncDatabaseConfig):
             await pool.close(force=True)
 
 
-class OracledbSyncConfig(_OracleGlue, SyncDatabaseConfig):
+class OracledbSyncConfig(OracleGlue, SyncDatabaseConfig[oracledb.Connection]):
     """Config for python-oracledb's sync thin driver; same keys as :class:`OracledbAsyncConfig`."""
 
-    _pool_lock = threading.Lock()
+    def configure(self) -> None:
+        self._pool: oracledb.ConnectionPool | None = None
+        self._lock = threading.Lock()
 
-    def run(self, op: Op[T], *, write: bool) -> T:
-        with self._pool_lock:
+    def acquire(self, write: bool) -> oracledb.Connection:
+        with self._lock:
             if self._pool is None:
                 self._pool = oracledb.create_pool(**self.connection_config, **self.pool_config)
-        connection = self._pool.acquire()
-        try:
-            self._on_connect(connection)
-            if not write:
-                self._execute(connection, Stmt(READ_ONLY))
-            result = drive_sync(op, lambda stmt: self._execute(connection, stmt))
-            connection.commit()
-            return result
-        except BaseException:
-            with contextlib.suppress(oracledb.Error):
-                connection.rollback()
-            raise
-        finally:
-            self._pool.release(connection)
+            pool = self._pool
+        connection = pool.acquire()
+        self.observe(connection)
+        return connection
 
-    def _execute(self, connection: Any, stmt: Stmt) -> Any:
+    def release(self, connection: oracledb.Connection, discard: bool) -> None:
+        pool = self._pool
+        if pool is not None:  # else close_pool closed it meanwhile
+            (pool.drop if discard else pool.release)(connection)
+
+    def execute(self, connection: oracledb.Connection, stmt: Stmt) -> Any:
         with connection.cursor() as cursor:
-            sql, params, options = self._prepare(cursor, stmt)
-            try:
-                (cursor.executemany if stmt.many else cursor.execute)(sql, params, **options)
-            except oracledb.DatabaseError as error:
-                return self._failed(stmt, error)
-            self._check_batch(cursor, stmt)
-            if stmt.fetch is Fetch.ONE:
-                return cursor.fetchone()
-            if stmt.fetch is Fetch.ALL:
-                return cursor.fetchall()
-            return cursor.rowcount if stmt.fetch is Fetch.ROWCOUNT else None
+            return run_sync(statement(cursor, stmt))
+
+    def command(self, connection: oracledb.Connection, sql: str) -> None:
+        if sql == self.dialect.rules.commit:
+            connection.commit()
+        elif sql == self.dialect.rules.rollback:
+            connection.rollback()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
 
     def close_pool(self) -> None:
-        pool, self._pool = self._pool, None
+        with self._lock:
+            pool, self._pool = self._pool, None
         if pool is not None:
             pool.close(force=True)
