@@ -6,8 +6,17 @@
 - State is split by prefix: ``app:`` and ``user:`` go to their own tables
   (stored without the prefix), ``temp:`` never reaches storage, the rest is
   session state.
-- State values must be plain JSON (dict with str keys, list, str, int, finite
-  float, bool, None); anything else is refused before a write.
+- State values are coerced exactly as ADK 2.13's persisted services
+  (``DatabaseSessionService``, ``SqliteSessionService``) coerce them, with
+  pydantic's ``to_jsonable_python``: datetime, date and time become ISO strings
+  (an aware UTC datetime ends in ``Z``), timedelta an ISO duration, set,
+  frozenset and tuple lists, Decimal and UUID strings, UTF-8 bytes text, enums
+  their value, pydantic models dicts; a value pydantic cannot serialize at all
+  (a callable, a plain object) is stored as its ``repr``, with a warning, as
+  ADK does. Values those services corrupt or fail on with a raw driver error
+  are refused before a write with :class:`~sqlspec_adk.errors.InvalidStateError`
+  naming the key: NaN and infinities, non-string dict keys, bytes that are not
+  UTF-8, lone surrogates, nesting deeper than :data:`MAX_STATE_DEPTH`.
 - The revision marker is the session row's revision counter as a string.
 - JSON text never holds a positive-exponent number (``1e+20``): it is written
   positionally with a fraction (``100000000000000000000.0``), because JSONB
@@ -17,6 +26,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Mapping
@@ -26,6 +36,7 @@ from typing import Any
 
 from google.adk.events.event import Event
 from google.adk.sessions.state import State
+from pydantic_core import to_jsonable_python
 
 from sqlspec_adk.errors import InvalidStateError
 
@@ -33,6 +44,7 @@ __all__ = [
     "StateDelta",
     "check_json_state",
     "check_key_text",
+    "coerce_state_value",
     "decode_event",
     "decode_state",
     "encode_event",
@@ -43,6 +55,8 @@ __all__ = [
     "split_state",
     "to_marker",
 ]
+
+logger = logging.getLogger(__name__)
 
 APP_PREFIX = State.APP_PREFIX
 USER_PREFIX = State.USER_PREFIX
@@ -62,7 +76,7 @@ class StateDelta:
 
 
 def split_state(state: Mapping[str, Any] | None) -> StateDelta:
-    """Split ``state`` by prefix, dropping ``temp:`` keys. Values are checked for JSON safety."""
+    """Split ``state`` by prefix, dropping ``temp:`` keys; values coerced as ADK does (:func:`coerce_state_value`)."""
     delta = StateDelta()
     if not state:
         return delta
@@ -73,7 +87,7 @@ def split_state(state: Mapping[str, Any] | None) -> StateDelta:
             continue
         if not _is_utf8(key):
             raise InvalidStateError(f"state key {key!r} contains a lone surrogate, which UTF-8 cannot store")
-        check_json_state(value, key)
+        value = coerce_state_value(value, key)
         if key.startswith(APP_PREFIX):
             delta.app[key[len(APP_PREFIX) :]] = value
         elif key.startswith(USER_PREFIX):
@@ -81,6 +95,58 @@ def split_state(state: Mapping[str, Any] | None) -> StateDelta:
         else:
             delta.session[key] = value
     return delta
+
+
+def coerce_state_value(value: Any, key: str) -> Any:
+    """``value`` as ADK's persisted services store it (see the module docstring), or InvalidStateError.
+
+    Checked before the coercion: dict keys must be strings (pydantic would turn ``1`` and ``None``
+    into ``"1"`` and ``"None"``, silently merging keys) and nesting is bounded. Checked after: the
+    result is finite, valid UTF-8, plain JSON (:func:`check_json_state`).
+    """
+    _check_keys(value, key)
+    try:
+        plain = to_jsonable_python(value)
+    except UnicodeDecodeError as error:
+        raise InvalidStateError(
+            f"state value at {key!r} holds bytes that are not UTF-8 text ({error.reason}); ADK's services store "
+            "bytes as UTF-8 text: encode binary data first (e.g. base64) or save it as an artifact"
+        ) from None
+    except Exception:
+        try:
+            plain = to_jsonable_python(value, serialize_unknown=True)
+        except UnicodeDecodeError as error:
+            raise InvalidStateError(
+                f"state value at {key!r} holds bytes that are not UTF-8 text ({error.reason})"
+            ) from None
+        logger.warning(
+            "state value at %r is not JSON-serializable; stored as its string representation, as ADK's "
+            "persisted services store it",
+            key,
+        )
+    check_json_state(plain, key)
+    return plain
+
+
+def _check_keys(value: Any, path: str) -> None:
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if depth > MAX_STATE_DEPTH:
+            raise InvalidStateError(
+                f"state value at {where!r} is nested deeper than {MAX_STATE_DEPTH} levels, "
+                "the most every supported database stores"
+            )
+        if isinstance(item, Mapping):
+            for child_key, child in item.items():
+                if not isinstance(child_key, str):
+                    raise InvalidStateError(
+                        f"state value at {where!r} has a non-string key {child_key!r}: JSON object keys are strings, "
+                        "and ADK's services would silently turn it into one"
+                    )
+                stack.append((child, f"{where}.{child_key}", depth + 1))
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend((child, f"{where}[{index}]", depth + 1) for index, child in enumerate(item))
 
 
 def merge_state(session: Mapping[str, Any], app: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,7 +168,8 @@ def check_json_state(value: Any, path: str) -> None:
     """Raise InvalidStateError unless ``value`` is plain JSON that round-trips exactly.
 
     Tuples, sets, bytes, datetimes, NaN and infinities are refused: they would
-    come back as something else, or not at all.
+    come back as something else, or not at all. State goes through
+    :func:`coerce_state_value` first; artifact metadata is held to this directly.
     """
     stack: list[tuple[Any, str, int]] = [(value, path, 0)]
     while stack:

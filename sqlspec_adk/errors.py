@@ -27,8 +27,12 @@ class ConfigError(ValueError):
     """A configuration value is wrong; the message names the key."""
 
 
-class InvalidStateError(TypeError):
-    """A state value cannot be stored as JSON; raised before anything is written."""
+class InvalidStateError(ValueError, TypeError):
+    """A state value cannot be stored; raised before anything is written, naming the key.
+
+    A ``ValueError`` (what the value is, not its type, is wrong: NaN, a non-string key, bytes that
+    are not UTF-8 text) and, for code written against 0.1.0, still a ``TypeError``.
+    """
 
 
 class ArtifactIntegrityError(RuntimeError):

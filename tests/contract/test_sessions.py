@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -311,16 +310,13 @@ async def test_concurrent_user_and_app_writers_lose_nothing(backend: Any) -> Non
 @pytest.mark.parametrize(
     "bad",
     [
-        {"when": datetime(2024, 1, 1)},
         {"nan": math.nan},
         {"user:inf": math.inf},
-        {"app:set": {1, 2}},
-        {"tuple": (1, 2)},
-        {"nested": {"deep": [object()]}},
+        {"app:nested": {"deep": [-math.inf]}},
         {"keys": {1: "int key"}},
-        {"raw": b"bytes"},
+        {"raw": b"\xff not utf-8"},
     ],
-    ids=["datetime", "nan", "inf", "set", "tuple", "object", "int-key", "bytes"],
+    ids=["nan", "inf", "nested-inf", "int-key", "bytes"],
 )
 async def test_json_unsafe_state_is_refused_before_any_write(backend: Any, bad: dict[str, Any]) -> None:
     service = await backend.sessions()

@@ -22,6 +22,7 @@ from google.adk.memory.memory_entry import MemoryEntry
 from google.genai import types
 from hypothesis import example, given
 from hypothesis import strategies as st
+from pydantic_core import to_jsonable_python
 
 from sqlspec_adk.converters import MAX_STATE_DEPTH
 from sqlspec_adk.errors import ConfigError, InputValidationError, InvalidStateError
@@ -225,7 +226,7 @@ def nested(depth: int) -> Any:
 
 
 def is_plain_json(value: Any, depth: int = 0) -> bool:
-    """What the library promises to store: plain JSON, finite floats, str keys, nesting up to MAX_STATE_DEPTH."""
+    """Plain JSON the database stores exactly: finite floats, str keys, nesting up to MAX_STATE_DEPTH."""
     if depth > MAX_STATE_DEPTH:
         return False
     if isinstance(value, str):
@@ -239,6 +240,29 @@ def is_plain_json(value: Any, depth: int = 0) -> bool:
     if isinstance(value, dict):
         return all(isinstance(k, str) and utf8(k) and is_plain_json(v, depth + 1) for k, v in value.items())
     return False
+
+
+def has_non_string_key(value: Any, depth: int = 0) -> bool:
+    if depth > MAX_STATE_DEPTH + 1:
+        return False
+    if isinstance(value, dict):
+        return any(not isinstance(k, str) or has_non_string_key(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(has_non_string_key(item, depth + 1) for item in value)
+    return False
+
+
+def as_adk_stores(value: Any) -> tuple[bool, Any]:
+    """(storable, what is stored): ADK 2.13's persisted services' coercion (pydantic's ``to_jsonable_python``,
+    unknown types as their repr), refusing what they corrupt or fail on (NaN, infinities, non-string keys,
+    bytes that are not UTF-8, lone surrogates, nesting past MAX_STATE_DEPTH)."""
+    if has_non_string_key(value):
+        return False, None
+    try:
+        coerced = to_jsonable_python(value, serialize_unknown=True)
+    except ValueError:  # bytes that are not UTF-8; nesting past pydantic's own limit
+        return False, None
+    return is_plain_json(coerced), coerced
 
 
 def utf8(text: str) -> bool:
@@ -262,8 +286,9 @@ def utf8(text: str) -> bool:
 @example(state={"large": "x" * 300_000})
 async def test_state_round_trips_or_is_refused(backend: Any, state: dict[str, Any]) -> None:
     """Session, ``user:`` and ``app:`` state values (unicode, huge, deeply nested, NaN and infinities,
-    non-JSON types) come back exactly (``temp:`` dropped) or are refused with InvalidStateError before
-    anything is written, on create_session and on append_event.
+    non-JSON types) come back as ADK's persisted services store them (``temp:`` dropped; datetimes as ISO
+    text, sets and tuples as lists, ...) or are refused with InvalidStateError before anything is
+    written, on create_session and on append_event.
 
     Shown to fail when the protection is removed (tried locally, then restored): drop the
     ``math.isfinite`` check in ``converters.check_json_state`` and NaN is refused late, by
@@ -276,8 +301,9 @@ async def test_state_round_trips_or_is_refused(backend: Any, state: dict[str, An
     user = "u"
     keyed = {key + (canary() if key.startswith(("app:", "user:")) else ""): value for key, value in state.items()}
     marks = [app_mark] + [m for key in keyed for m in re.findall(r"qzcanary\d+x", key)]
-    plain = all(utf8(key) and is_plain_json(value) for key, value in keyed.items() if not key.startswith("temp:"))
-    expected = {key: value for key, value in keyed.items() if not key.startswith("temp:")}
+    stored = {key: as_adk_stores(value) for key, value in keyed.items() if not key.startswith("temp:")}
+    plain = all(utf8(key) and ok for key, (ok, _) in stored.items())
+    expected = {key: value for key, (_, value) in stored.items()}
     created, error = await outcome(service.create_session(app_name=app, user_id=user, session_id="s", state=keyed))
     if error is not None:
         assert not plain, f"plain JSON state was refused: {error!r}"
