@@ -33,7 +33,8 @@ def _lock(dialect: Dialect) -> list[Stmt]:
     if dialect.family != "postgresql":
         return []
     key = zlib.crc32(f"sqlspec_adk:{dialect.adk.schema}:{dialect.adk.metadata_table}".encode()) & 0x7FFFFFFF
-    return [Stmt(f"SELECT pg_advisory_xact_lock({key})", (), Fetch.ONE)]
+    # Fetch.NONE, as 0.1.0 sent it: the lock returns void, which some drivers cannot convert (psqlpy).
+    return [Stmt(f"SELECT pg_advisory_xact_lock({key})")]
 
 
 def _ddl(dialect: Dialect, sql: str) -> Stmt:
