@@ -1,29 +1,51 @@
-"""What the PostgreSQL driver configs share: ``run`` is the dialect's transaction plan on the driver's glue.
+"""Connection glue the PostgreSQL-wire adapters share (asyncpg, psycopg, psqlpy and their CockroachDB variants).
 
-Each driver config supplies the glue :func:`~sqlspec_adk.dialects.postgres.run_async`
-/ :func:`~sqlspec_adk.dialects.postgres.run_sync` call (``checkout`` behind
-``acquire``, release, refresh, execute, command, in_transaction) and
-:meth:`classify`, which tells the plan which driver errors it may retry.
+- :func:`classify_sqlstate`: what kind of error a SQLSTATE is, for the engine.
+- :func:`hung_up` and the checkout loop of :class:`PostgresAsyncGlue` /
+  :class:`PostgresSyncGlue`: a pooled connection the server has hung up on
+  (a restart, a crash, an idle timeout, ``pg_terminate_backend``) is dropped
+  at checkout, *before* anything is sent on it, and another one is taken.
+  Without this, the first statement sent on it fails, and a lone autocommit
+  write that fails that way is not retried (it may have committed, as far as
+  the engine can tell).
 
-A pooled connection the server has hung up on (a restart, a crash, an idle
-timeout, ``pg_terminate_backend``) is dropped at checkout, *before* anything is
-sent on it, and another one is taken: see :func:`hung_up`. Without this, the
-first statement sent on it fails, and a lone autocommit write that fails that
-way is not retried (it may have committed, as far as the plan can tell).
+Transactions, retries and SQL are the engine's and the dialect's.
 """
 
 from __future__ import annotations
 
+import abc
 import select
-from typing import Any, ClassVar, TypeVar, cast
+from typing import ClassVar, TypeVar
 
-from sqlspec_adk.config import AsyncDatabaseConfig, SyncDatabaseConfig
-from sqlspec_adk.dialects.postgres import AsyncGlue, ErrorKind, PostgresDialect, SyncGlue, run_async, run_sync
-from sqlspec_adk.protocol import Op
+from sqlspec_adk.config import AsyncDriverConfig, SyncDatabaseConfig
+from sqlspec_adk.dialects.base import Dialect
+from sqlspec_adk.dialects.postgres import PostgresDialect
+from sqlspec_adk.engine.driver import ErrorKind
 
-__all__ = ["PostgresAsyncConfigBase", "PostgresSyncConfigBase", "hung_up"]
+__all__ = ["ADMIN_SHUTDOWN", "PostgresAsyncGlue", "PostgresSyncGlue", "classify_sqlstate", "hung_up"]
 
-T = TypeVar("T")
+C = TypeVar("C")
+
+#: The server's message when its backend was terminated (57P01): the statement did not run.
+ADMIN_SHUTDOWN = "terminating connection due to administrator command"
+#: Admin or crash shutdown, server starting up, refused or failed connects: nothing reached the server.
+_UNSENT_STATES = frozenset({"57P01", "57P02", "57P03", "08001", "08004"})
+_ROLLED_BACK_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+_DUPLICATE_STATE = "23505"  # unique_violation
+
+
+def classify_sqlstate(code: str | None) -> ErrorKind | None:
+    """The kind of a SQLSTATE: rolled back, never sent, lost mid-statement (other class 08), duplicate key."""
+    if not code:
+        return None
+    if code in _ROLLED_BACK_STATES:
+        return ErrorKind.ROLLED_BACK
+    if code in _UNSENT_STATES:
+        return ErrorKind.UNSENT
+    if code.startswith("08"):
+        return ErrorKind.LOST
+    return ErrorKind.DUPLICATE if code == _DUPLICATE_STATE else None
 
 
 def hung_up(fileno: int) -> bool:
@@ -46,70 +68,53 @@ def hung_up(fileno: int) -> bool:
         return True
 
 
-class PostgresAsyncConfigBase(AsyncDatabaseConfig):
-    """Base of the async PostgreSQL-family configs (asyncpg, psycopg, psqlpy and their CockroachDB variants)."""
+class PostgresAsyncGlue(AsyncDriverConfig[C]):
+    """An async PostgreSQL-wire config: checkout from the driver's pool, minus connections the server hung up on."""
 
-    dialect_class: ClassVar[type[PostgresDialect]] = PostgresDialect
-    dialect: PostgresDialect
+    dialect_class: ClassVar[type[Dialect]] = PostgresDialect
 
-    async def run(self, op: Op[T], *, write: bool) -> T:
-        glue = cast("AsyncGlue[Any]", self)  # the driver config supplies the glue methods
-        return await run_async(glue, self.dialect.plan(op, write=write, classify=self.classify))
+    def checkout_attempts(self) -> int:
+        """How many hung-up connections a checkout drops before it takes the next one as it is (the pool size)."""
+        return int(self.pool_config.get("max_size", 10))
 
-    async def acquire(self) -> Any:
-        """A pooled connection the server has not hung up on (dead ones are dropped unused)."""
-        for _ in range(int(self.pool_config.get("max_size", 10))):
+    async def acquire(self, write: bool) -> C:
+        for _ in range(self.checkout_attempts()):
             connection = await self.checkout()
             if not self.hung_up(connection):
                 return connection
-            await self.release(connection, broken=True)
+            await self.release(connection, True)
         return await self.checkout()
 
-    async def checkout(self) -> Any:
+    @abc.abstractmethod
+    async def checkout(self) -> C:
         """A connection from the driver's pool."""
-        raise NotImplementedError
 
-    async def release(self, connection: Any, *, broken: bool) -> None:
-        """Return ``connection`` to the pool, or throw it away when ``broken``."""
-        raise NotImplementedError
-
-    def hung_up(self, connection: Any) -> bool:
+    def hung_up(self, connection: C) -> bool:
         """Whether the server has hung up on an idle ``connection`` (see :func:`hung_up`); False if unknown."""
         return False
 
-    def classify(self, error: BaseException) -> ErrorKind | None:
-        """The retry class of a driver error, or None when it must be raised."""
-        raise NotImplementedError
 
+class PostgresSyncGlue(SyncDatabaseConfig[C]):
+    """Sync twin of :class:`PostgresAsyncGlue`."""
 
-class PostgresSyncConfigBase(SyncDatabaseConfig):
-    """Base of the sync PostgreSQL-family configs (psycopg sync and its CockroachDB variant)."""
+    dialect_class: ClassVar[type[Dialect]] = PostgresDialect
 
-    dialect_class: ClassVar[type[PostgresDialect]] = PostgresDialect
-    dialect: PostgresDialect
+    def checkout_attempts(self) -> int:
+        """How many hung-up connections a checkout drops before it takes the next one as it is (the pool size)."""
+        return int(self.pool_config.get("max_size", 10))
 
-    def run(self, op: Op[T], *, write: bool) -> T:
-        glue = cast("SyncGlue[Any]", self)  # the driver config supplies the glue methods
-        return run_sync(glue, self.dialect.plan(op, write=write, classify=self.classify))
-
-    def acquire(self) -> Any:
-        """Sync twin of :meth:`PostgresAsyncConfigBase.acquire`."""
-        for _ in range(int(self.pool_config.get("max_size", 10))):
+    def acquire(self, write: bool) -> C:
+        for _ in range(self.checkout_attempts()):
             connection = self.checkout()
             if not self.hung_up(connection):
                 return connection
-            self.release(connection, broken=True)
+            self.release(connection, True)
         return self.checkout()
 
-    def checkout(self) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def checkout(self) -> C:
+        """A connection from the driver's pool."""
 
-    def release(self, connection: Any, *, broken: bool) -> None:
-        raise NotImplementedError
-
-    def hung_up(self, connection: Any) -> bool:
+    def hung_up(self, connection: C) -> bool:
+        """Whether the server has hung up on an idle ``connection`` (see :func:`hung_up`); False if unknown."""
         return False
-
-    def classify(self, error: BaseException) -> ErrorKind | None:
-        """The retry class of a driver error, or None when it must be raised."""
-        raise NotImplementedError

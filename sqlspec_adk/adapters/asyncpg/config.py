@@ -1,4 +1,12 @@
-"""``asyncpg`` connection glue: an asyncpg pool running the PostgreSQL transaction plan."""
+"""``asyncpg`` connection glue: an asyncpg pool, one pooled connection per operation.
+
+The hung-up check (:func:`~sqlspec_adk.adapters._postgres.hung_up`) needs the
+connection's socket, which asyncpg does not expose publicly (its termination
+listener fires only once the event loop has read the server's goodbye, which
+is what the check must not wait for). It is read through the private
+``Connection._transport`` (present since asyncpg 0.10; tested with 0.32.0);
+``tests/postgres/test_private_apis.py`` fails loudly if it goes away.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +15,17 @@ import contextlib
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
-from sqlspec_adk.adapters._postgres import PostgresAsyncConfigBase, hung_up
-from sqlspec_adk.dialects.postgres import ADMIN_SHUTDOWN, ErrorKind, dollar_sql, kind_of_sqlstate
+from sqlspec_adk.adapters._postgres import ADMIN_SHUTDOWN, PostgresAsyncGlue, classify_sqlstate, hung_up
+from sqlspec_adk.engine.driver import ErrorKind
+from sqlspec_adk.paramstyle import dollar
 from sqlspec_adk.protocol import Fetch, Stmt
 
 __all__ = ["AsyncpgConfig"]
 
 
-class AsyncpgConfig(PostgresAsyncConfigBase):
+class AsyncpgConfig(PostgresAsyncGlue[PoolConnectionProxy]):
     """Config for ``asyncpg``.
 
     ``connection_config`` takes ``asyncpg.connect`` keywords (``dsn``, ``host``,
@@ -49,30 +59,28 @@ class AsyncpgConfig(PostgresAsyncConfigBase):
         if pool is not None:
             await pool.close()
 
-    # ------------------------------------------------------ run_async glue
-    async def checkout(self) -> Any:
+    # ------------------------------------------------------------ driver glue
+    async def checkout(self) -> PoolConnectionProxy:
         return await (await self.pool()).acquire()
 
-    def hung_up(self, connection: Any) -> bool:
+    def hung_up(self, connection: PoolConnectionProxy) -> bool:
         if connection.is_closed():
             return True
-        # asyncpg exposes no public socket (the event loop has not read it yet); without one, we cannot tell.
-        transport = getattr(connection, "_transport", None)
-        sock = transport.get_extra_info("socket") if transport is not None else None
+        sock = connection._transport.get_extra_info("socket")  # private: see the module docstring
         return sock is not None and hung_up(sock.fileno())
 
-    async def release(self, connection: Any, *, broken: bool) -> None:
+    async def release(self, connection: PoolConnectionProxy, discard: bool) -> None:
         pool = await self.pool()
         with contextlib.suppress(asyncpg.InterfaceError):  # asyncpg already let go of a lost connection
-            if broken:
+            if discard:
                 connection.terminate()
             await pool.release(connection)
 
     async def refresh(self) -> None:
         await (await self.pool()).expire_connections()
 
-    async def execute(self, connection: Any, stmt: Stmt) -> Any:
-        sql = dollar_sql(stmt.sql)
+    async def execute(self, connection: PoolConnectionProxy, stmt: Stmt) -> Any:
+        sql = dollar(stmt.sql)
         if stmt.many:
             if stmt.fetch is Fetch.ROWCOUNT:
                 return sum([_count(await connection.execute(sql, *row)) for row in stmt.params])
@@ -86,10 +94,10 @@ class AsyncpgConfig(PostgresAsyncConfigBase):
         status = await connection.execute(sql, *stmt.params)
         return _count(status) if stmt.fetch is Fetch.ROWCOUNT else None
 
-    async def command(self, connection: Any, sql: str) -> None:
+    async def command(self, connection: PoolConnectionProxy, sql: str) -> None:
         await connection.execute(sql)
 
-    def in_transaction(self, connection: Any) -> bool:
+    def in_transaction(self, connection: PoolConnectionProxy) -> bool:
         return bool(connection.is_in_transaction())
 
     def classify(self, error: BaseException) -> ErrorKind | None:
@@ -101,7 +109,7 @@ class AsyncpgConfig(PostgresAsyncConfigBase):
             return ErrorKind.LOST
         if ADMIN_SHUTDOWN in str(error):
             return ErrorKind.UNSENT  # asyncpg reports the server's 57P01 as a closed connection
-        return kind_of_sqlstate(getattr(error, "sqlstate", None))
+        return classify_sqlstate(getattr(error, "sqlstate", None))
 
 
 def _count(status: str) -> int:

@@ -1,5 +1,9 @@
-"""CockroachDB over ``psycopg`` 3: async ``CockroachPsycopgConfig`` (alias ``CockroachPsycopgAsyncConfig``),
-sync ``CockroachPsycopgSyncConfig``, and their stores."""
+"""CockroachDB over ``psycopg`` 3: ``CockroachPsycopgAsyncConfig``, ``CockroachPsycopgSyncConfig`` and their stores.
+
+``CockroachPsycopgConfig`` and ``CockroachPsycopgADKStore`` /
+``CockroachPsycopgADKMemoryStore`` / ``CockroachPsycopgADKArtifactStore`` are
+the names 0.1.0 released for the async config and stores: the same classes.
+"""
 
 from sqlspec_adk.adapters.cockroach_psycopg.config import (
     CockroachPsycopgAsyncConfig,
@@ -10,6 +14,9 @@ from sqlspec_adk.adapters.cockroach_psycopg.store import (
     CockroachPsycopgADKArtifactStore,
     CockroachPsycopgADKMemoryStore,
     CockroachPsycopgADKStore,
+    CockroachPsycopgAsyncADKArtifactStore,
+    CockroachPsycopgAsyncADKMemoryStore,
+    CockroachPsycopgAsyncADKStore,
     CockroachPsycopgSyncADKArtifactStore,
     CockroachPsycopgSyncADKMemoryStore,
     CockroachPsycopgSyncADKStore,
@@ -19,6 +26,9 @@ __all__ = [
     "CockroachPsycopgADKArtifactStore",
     "CockroachPsycopgADKMemoryStore",
     "CockroachPsycopgADKStore",
+    "CockroachPsycopgAsyncADKArtifactStore",
+    "CockroachPsycopgAsyncADKMemoryStore",
+    "CockroachPsycopgAsyncADKStore",
     "CockroachPsycopgAsyncConfig",
     "CockroachPsycopgConfig",
     "CockroachPsycopgSyncADKArtifactStore",

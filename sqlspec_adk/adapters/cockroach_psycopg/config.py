@@ -8,7 +8,7 @@ from sqlspec_adk.dialects.cockroach import CockroachDialect
 __all__ = ["CockroachPsycopgAsyncConfig", "CockroachPsycopgConfig", "CockroachPsycopgSyncConfig"]
 
 
-class CockroachPsycopgConfig(PsycopgAsyncConfig):
+class CockroachPsycopgAsyncConfig(PsycopgAsyncConfig):
     """Config for CockroachDB through psycopg (async); keys as :class:`PsycopgAsyncConfig`."""
 
     dialect_class = CockroachDialect
@@ -20,4 +20,5 @@ class CockroachPsycopgSyncConfig(PsycopgSyncConfig):
     dialect_class = CockroachDialect
 
 
-CockroachPsycopgAsyncConfig = CockroachPsycopgConfig
+#: The name sqlspec-adk 0.1.0 released (the same class), kept importable.
+CockroachPsycopgConfig = CockroachPsycopgAsyncConfig

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlspec_adk.adapters.cockroach_psycopg.config import CockroachPsycopgConfig, CockroachPsycopgSyncConfig
+from sqlspec_adk.adapters.cockroach_psycopg.config import CockroachPsycopgAsyncConfig, CockroachPsycopgSyncConfig
 from sqlspec_adk.artifact.store import BaseAsyncADKArtifactStore, BaseSyncADKArtifactStore
 from sqlspec_adk.memory.store import BaseAsyncADKMemoryStore, BaseSyncADKMemoryStore
 from sqlspec_adk.store import BaseAsyncADKStore, BaseSyncADKStore
@@ -11,21 +11,24 @@ __all__ = [
     "CockroachPsycopgADKArtifactStore",
     "CockroachPsycopgADKMemoryStore",
     "CockroachPsycopgADKStore",
+    "CockroachPsycopgAsyncADKArtifactStore",
+    "CockroachPsycopgAsyncADKMemoryStore",
+    "CockroachPsycopgAsyncADKStore",
     "CockroachPsycopgSyncADKArtifactStore",
     "CockroachPsycopgSyncADKMemoryStore",
     "CockroachPsycopgSyncADKStore",
 ]
 
 
-class CockroachPsycopgADKStore(BaseAsyncADKStore[CockroachPsycopgConfig]):
+class CockroachPsycopgAsyncADKStore(BaseAsyncADKStore[CockroachPsycopgAsyncConfig]):
     """Session store on CockroachDB (psycopg, async)."""
 
 
-class CockroachPsycopgADKMemoryStore(BaseAsyncADKMemoryStore[CockroachPsycopgConfig]):
+class CockroachPsycopgAsyncADKMemoryStore(BaseAsyncADKMemoryStore[CockroachPsycopgAsyncConfig]):
     """Memory store on CockroachDB (psycopg, async)."""
 
 
-class CockroachPsycopgADKArtifactStore(BaseAsyncADKArtifactStore[CockroachPsycopgConfig]):
+class CockroachPsycopgAsyncADKArtifactStore(BaseAsyncADKArtifactStore[CockroachPsycopgAsyncConfig]):
     """Artifact metadata store on CockroachDB (psycopg, async)."""
 
 
@@ -39,3 +42,9 @@ class CockroachPsycopgSyncADKMemoryStore(BaseSyncADKMemoryStore[CockroachPsycopg
 
 class CockroachPsycopgSyncADKArtifactStore(BaseSyncADKArtifactStore[CockroachPsycopgSyncConfig]):
     """Artifact metadata store on CockroachDB (psycopg, sync)."""
+
+
+# The names sqlspec-adk 0.1.0 released for the async stores (the same classes), kept importable.
+CockroachPsycopgADKStore = CockroachPsycopgAsyncADKStore
+CockroachPsycopgADKMemoryStore = CockroachPsycopgAsyncADKMemoryStore
+CockroachPsycopgADKArtifactStore = CockroachPsycopgAsyncADKArtifactStore

@@ -1,37 +1,41 @@
-"""``psqlpy`` connection glue: a psqlpy pool running the PostgreSQL transaction plan.
+"""``psqlpy`` connection glue: a psqlpy pool, one pooled connection per operation.
 
-psqlpy reports no row counts, so a statement whose row count is wanted gets a
-top-level ``RETURNING 1`` and its rows are counted. Its errors carry no
-SQLSTATE, so the retry class is read from the server's message.
+psqlpy reports no row count (its ``QueryResult`` holds the returned rows
+only; checked up to psqlpy 0.13.1). The PostgreSQL dialect never needs one
+from it: its deletes and updates select their own count (one row), and the
+statements it runs for ``Fetch.ROWCOUNT`` (skip-if-present inserts) return one
+row per row changed (``RETURNING``), so the returned rows are counted here.
+Its errors carry no SQLSTATE, so their kind is read from the server's message.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import psqlpy
 from psqlpy import exceptions
 
-from sqlspec_adk.adapters._postgres import PostgresAsyncConfigBase
-from sqlspec_adk.dialects.postgres import ADMIN_SHUTDOWN, ErrorKind, dollar_sql, rowcount_sql
+from sqlspec_adk.adapters._postgres import ADMIN_SHUTDOWN, PostgresAsyncGlue
+from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.errors import ConfigError
+from sqlspec_adk.paramstyle import dollar
 from sqlspec_adk.protocol import Fetch, Stmt
 
 __all__ = ["PsqlpyConfig"]
 
 _MESSAGES = (
-    ("could not serialize access", ErrorKind.SERIALIZATION),
-    ("deadlock detected", ErrorKind.SERIALIZATION),
+    ("could not serialize access", ErrorKind.ROLLED_BACK),
+    ("deadlock detected", ErrorKind.ROLLED_BACK),
     (ADMIN_SHUTDOWN, ErrorKind.UNSENT),
     ("the database system is", ErrorKind.UNSENT),  # starting up / shutting down
     ("connection closed", ErrorKind.LOST),
     ("connection reset", ErrorKind.LOST),
     ("error communicating with the server", ErrorKind.LOST),
+    ("duplicate key value violates unique constraint", ErrorKind.DUPLICATE),
 )
 
 
-class PsqlpyConfig(PostgresAsyncConfigBase):
+class PsqlpyConfig(PostgresAsyncGlue[psqlpy.Connection]):
     """Config for ``psqlpy``: ``connection_config`` takes ``psqlpy.ConnectionPool`` keywords
     (``dsn``, ``connect_timeout_sec``, ...); ``pool_config={"max_size": n}`` (default 10).
     psqlpy opens connections on demand, so there is no ``min_size``."""
@@ -54,32 +58,31 @@ class PsqlpyConfig(PostgresAsyncConfigBase):
         if pool is not None:
             pool.close()
 
+    # ------------------------------------------------------------ driver glue
     async def checkout(self) -> psqlpy.Connection:
         return await self.pool().connection()
 
-    async def release(self, connection: psqlpy.Connection, *, broken: bool) -> None:
+    async def release(self, connection: psqlpy.Connection, discard: bool) -> None:
         self._in_transaction.discard(id(connection))
         connection.close()  # back to the pool, which drops it if it is closed
 
     async def refresh(self) -> None:
-        await asyncio.sleep(0)  # the pool checks is_closed() on every checkout
+        """Nothing to drop by hand: the pool checks ``is_closed()`` on every checkout."""
 
     async def execute(self, connection: psqlpy.Connection, stmt: Stmt) -> Any:
+        sql = dollar(stmt.sql)
         if stmt.many and stmt.fetch is not Fetch.ROWCOUNT:
-            await connection.execute_many(dollar_sql(stmt.sql), [list(row) for row in stmt.params])
+            await connection.execute_many(sql, [list(row) for row in stmt.params])
             return None
         if stmt.many:
             return sum([await self.execute(connection, Stmt(stmt.sql, row, stmt.fetch)) for row in stmt.params])
-        sql = dollar_sql(rowcount_sql(stmt.sql) if stmt.fetch is Fetch.ROWCOUNT else stmt.sql)
         result = await connection.execute(sql, list(stmt.params))
         if stmt.fetch is Fetch.NONE:
             return None
         rows = result.result(as_tuple=True)
-        if stmt.fetch is Fetch.ROWCOUNT:
-            return len(rows)
         if stmt.fetch is Fetch.ONE:
             return rows[0] if rows else None
-        return rows
+        return len(rows) if stmt.fetch is Fetch.ROWCOUNT else rows  # ROWCOUNT: see the module docstring
 
     async def command(self, connection: psqlpy.Connection, sql: str) -> None:
         if sql.startswith("BEGIN"):
