@@ -16,6 +16,7 @@ __all__ = [
     "AlreadyExistsError",
     "ArtifactIntegrityError",
     "ConfigError",
+    "EventConflictError",
     "InputValidationError",
     "InvalidStateError",
     "SessionNotFoundError",
@@ -37,3 +38,7 @@ class InvalidStateError(ValueError, TypeError):
 
 class ArtifactIntegrityError(RuntimeError):
     """Stored artifact content is missing or does not match its recorded checksum."""
+
+
+class EventConflictError(ValueError):
+    """An event id the session already holds was appended again with different content; nothing was written."""

@@ -24,9 +24,11 @@ __all__ = [
     "ArtifactKey",
     "ArtifactRecord",
     "ArtifactRow",
+    "AppendResult",
     "ArtifactWrite",
     "EventRecord",
     "EventWrite",
+    "Expected",
     "MemoryRecord",
     "MemoryWrite",
     "SessionPage",
@@ -114,6 +116,25 @@ class EventWrite:
     author: str
     timestamp: float
     event_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What the caller's session object says storage holds: the revision marker (None when the object has
+    none), its update time, and its newest event's id (None when it holds no events)."""
+
+    revision: int | None
+    update_time: float
+    last_event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """An append's outcome: the session's revision after it; for a re-delivered event (its id already
+    stored, same content) nothing changed and ``stored_event_json`` is the stored event."""
+
+    revision: int
+    stored_event_json: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from typing_extensions import override
 
 from sqlspec_adk.converters import decode_event, from_marker, merge_state, split_state, to_marker
 from sqlspec_adk.modes import call
-from sqlspec_adk.records import SessionPage, SessionSnapshot
+from sqlspec_adk.records import Expected, SessionPage, SessionSnapshot
 from sqlspec_adk.store import BaseAsyncADKStore, BaseSyncADKStore
 
 __all__ = ["OwnerId", "SQLSpecSessionService"]
@@ -121,17 +121,24 @@ class SQLSpecSessionService(BaseSessionService):
         delta = split_state(event.actions.state_delta if event.actions else None)
         self._apply_temp_state(session, event)
         event = self._trim_temp_delta_state(event)
-        revision = await call(
+        expected = Expected(
+            revision=from_marker(session._storage_update_marker),
+            update_time=session.last_update_time,
+            last_event_id=session.events[-1].id if session.events else None,
+        )
+        result = await call(
             self.store.append_event,
             app_name=session.app_name,
             user_id=session.user_id,
             session_id=session.id,
-            expected_revision=from_marker(session._storage_update_marker),
-            expected_update_time=session.last_update_time,
+            expected=expected,
             event=event,
             delta=delta,
         )
-        session._storage_update_marker = to_marker(revision)
+        if result.stored_event_json is not None:
+            # Re-delivered: storage already holds this very event; the session is left as it is.
+            return decode_event(result.stored_event_json)
+        session._storage_update_marker = to_marker(result.revision)
         session.last_update_time = event.timestamp
         return self._commit_event_to_session(session, event)
 

@@ -22,7 +22,7 @@ from sqlspec_adk.converters import StateDelta, check_key_text, encode_event, spl
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.migrations import upgrade
 from sqlspec_adk.protocol import Operation, operation
-from sqlspec_adk.records import EventWrite, SessionPage, SessionSnapshot
+from sqlspec_adk.records import AppendResult, EventWrite, Expected, SessionPage, SessionSnapshot
 
 __all__ = ["BaseAsyncADKStore", "BaseSyncADKStore", "SessionStoreBase"]
 
@@ -121,11 +121,10 @@ class SessionStoreBase(Generic[C]):
         app_name: str,
         user_id: str,
         session_id: str,
-        expected_revision: int | None,
-        expected_update_time: float,
+        expected: Expected,
         event: Event,
         delta: StateDelta | None,
-    ) -> Operation[int]:
+    ) -> Operation[AppendResult]:
         check_key_text(
             app_name=app_name,
             user_id=user_id,
@@ -150,8 +149,7 @@ class SessionStoreBase(Generic[C]):
                 app_name=app_name,
                 user_id=user_id,
                 session_id=session_id,
-                expected_revision=expected_revision,
-                expected_update_time=expected_update_time,
+                expected=expected,
                 event=write,
                 delta=prepared,
             ),
@@ -246,22 +244,23 @@ class BaseAsyncADKStore(SessionStoreBase[AC]):
         app_name: str,
         user_id: str,
         session_id: str,
-        expected_revision: int | None,
-        expected_update_time: float,
+        expected: Expected,
         event: Event,
         delta: StateDelta | None = None,
-    ) -> int:
-        """Append a non-partial event (``temp:`` keys already trimmed) in one transaction; returns the new revision.
+    ) -> AppendResult:
+        """Append a non-partial event (``temp:`` keys already trimmed) in one transaction.
 
-        ``delta`` is the event's state delta already split (:func:`~sqlspec_adk.converters.split_state`); it
-        is split here when omitted.
+        ``expected`` is what the caller's session object says storage holds (stale check). Returns the new
+        revision; an event id the session already holds is a no-op with the same content (the result
+        carries the stored event) and an ``EventConflictError`` with other content. ``delta`` is the
+        event's state delta already split (:func:`~sqlspec_adk.converters.split_state`); it is split here
+        when omitted.
         """
         op = self._append_event(
             app_name=app_name,
             user_id=user_id,
             session_id=session_id,
-            expected_revision=expected_revision,
-            expected_update_time=expected_update_time,
+            expected=expected,
             event=event,
             delta=delta,
         )
@@ -349,18 +348,16 @@ class BaseSyncADKStore(SessionStoreBase[SC]):
         app_name: str,
         user_id: str,
         session_id: str,
-        expected_revision: int | None,
-        expected_update_time: float,
+        expected: Expected,
         event: Event,
         delta: StateDelta | None = None,
-    ) -> int:
-        """Append a non-partial event (``temp:`` keys already trimmed) in one transaction; returns the new revision."""
+    ) -> AppendResult:
+        """Append a non-partial event (``temp:`` keys already trimmed) in one transaction; see the async twin."""
         op = self._append_event(
             app_name=app_name,
             user_id=user_id,
             session_id=session_id,
-            expected_revision=expected_revision,
-            expected_update_time=expected_update_time,
+            expected=expected,
             event=event,
             delta=delta,
         )

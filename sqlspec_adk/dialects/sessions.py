@@ -22,8 +22,17 @@ from google.adk.errors.session_not_found_error import SessionNotFoundError
 
 from sqlspec_adk.converters import StateDelta
 from sqlspec_adk.dialects.common import DialectCore
+from sqlspec_adk.errors import EventConflictError
 from sqlspec_adk.protocol import Fetch, Op, Stmt
-from sqlspec_adk.records import EventRecord, EventWrite, SessionPage, SessionRecord, SessionSnapshot
+from sqlspec_adk.records import (
+    AppendResult,
+    EventRecord,
+    EventWrite,
+    Expected,
+    SessionPage,
+    SessionRecord,
+    SessionSnapshot,
+)
 
 __all__ = [
     "STALE_MESSAGE",
@@ -134,18 +143,37 @@ class SessionSQL(DialectCore):
         return sql + (f" {self.limit_sql}" if limit else "")
 
     def bump_sql(self, *, with_state: bool) -> str:
-        """Advance a session's revision (and set its state) if it is still at revision ``?``."""
-        state = f"state = {self.json.param}, " if with_state else ""
+        """Advance a session's revision (and set its state) if it is still at revision ``?``.
+
+        The fast path (no state read first) also checks that the event id is new: a re-delivered event
+        then changes nothing, and the probe that follows tells why.
+        """
+        if with_state:
+            return (
+                f"UPDATE {self.session_table} SET state = {self.json.param}, revision = revision + 1, update_time = ? "
+                "WHERE app_name = ? AND user_id = ? AND id = ? AND revision = ?"
+            )
         return (
-            f"UPDATE {self.session_table} SET {state}revision = revision + 1, update_time = ? "
-            "WHERE app_name = ? AND user_id = ? AND id = ? AND revision = ?"
+            f"UPDATE {self.session_table} SET revision = revision + 1, update_time = ? "
+            "WHERE app_name = ? AND user_id = ? AND id = ? AND revision = ? AND NOT EXISTS "
+            f"(SELECT 1 FROM {self.events_table} e WHERE e.app_name = ? AND e.user_id = ? AND e.session_id = ? "
+            "AND e.id = ?)"
         )
 
-    @cached_property
-    def select_revision_sql(self) -> str:
+    def select_revision_sql(self, *, newest: bool) -> str:
+        """The session's revision, update time and state, the stored data of event ``?`` and (``newest``) the
+        id of its newest event."""
+        latest = (
+            f", (SELECT n.id FROM {self.events_table} n WHERE n.app_name = s.app_name AND n.user_id = s.user_id "
+            f"AND n.session_id = s.id AND n.seq = (SELECT MAX(m.seq) FROM {self.events_table} m "
+            "WHERE m.app_name = s.app_name AND m.user_id = s.user_id AND m.session_id = s.id))"
+            if newest
+            else ""
+        )
         return (
-            f"SELECT revision, update_time, state FROM {self.session_table} "
-            "WHERE app_name = ? AND user_id = ? AND id = ?"
+            f"SELECT s.revision, s.update_time, s.state, (SELECT e.event_data FROM {self.events_table} e "
+            "WHERE e.app_name = s.app_name AND e.user_id = s.user_id AND e.session_id = s.id AND e.id = ?)"
+            f"{latest} FROM {self.session_table} s WHERE s.app_name = ? AND s.user_id = ? AND s.id = ?"
         )
 
     # --------------------------------------------------------- state merging
@@ -347,49 +375,64 @@ class SessionSQL(DialectCore):
     def bump_session(
         self,
         keys: tuple[str, str, str],
-        expected_revision: int | None,
-        expected_update_time: float,
+        expected: Expected,
         session_delta: Mapping[str, Any],
-        timestamp: float,
-    ) -> Op[int]:
-        """Advance the session row for one append and return the new revision.
+        event: EventWrite,
+    ) -> Op[int | AppendResult]:
+        """Advance the session row for one append and return the new revision (or the re-delivery's result).
 
         The stale check is the ``WHERE revision = ?`` of the UPDATE itself, run
         inside the append transaction, so of two writers holding the same
         revision exactly one matches a row. A session object without a marker
-        falls back to comparing update times, as ADK's services do.
+        is accepted when storage did not move on since its update time, or when
+        its newest event is storage's newest (as ADK's ``DatabaseSessionService``
+        accepts a session rebuilt from JSON).
 
         Without a session-state change (most events) the UPDATE goes first and
-        the row is read only when it matched nothing, to tell a missing session
-        from a stale one: one statement fewer on the common path.
+        the row is read only when it matched nothing, to tell a missing session,
+        a re-delivered event and a stale session apart: one statement fewer on
+        the common path.
         """
-        if expected_revision is not None and not session_delta:
-            changed = yield Stmt(self.bump_sql(with_state=False), (timestamp, *keys, expected_revision), Fetch.ROWCOUNT)
+        if expected.revision is not None and not session_delta:
+            params = (event.timestamp, *keys, expected.revision, *keys, event.id)
+            changed = yield Stmt(self.bump_sql(with_state=False), params, Fetch.ROWCOUNT)
             if changed == 1:
-                return expected_revision + 1
-            found = yield Stmt(self.select_revision_sql, keys, Fetch.ONE)
-            if found is None:
-                raise session_not_found(keys)
-            raise StaleSessionError(STALE_MESSAGE)
-        row = yield Stmt(self.select_revision_sql, keys, Fetch.ONE)
+                return expected.revision + 1
+        newest = expected.revision is None
+        row = yield Stmt(self.select_revision_sql(newest=newest), (event.id, *keys), Fetch.ONE)
         if row is None:
             raise session_not_found(keys)
         revision = int(row[0])
-        if expected_revision is not None:
-            if revision != expected_revision:
+        if row[3] is not None:
+            return self.redelivered(keys, revision, row[3], event)
+        if expected.revision is not None:
+            if revision != expected.revision:
                 raise StaleSessionError(STALE_MESSAGE)
-        elif float(row[1]) > expected_update_time:
+        elif float(row[1]) > expected.update_time and row[4] != expected.last_event_id:
             raise StaleSessionError(STALE_MESSAGE)
         if session_delta:
             state = self.json.read_state(row[2])
             state.update(session_delta)
-            params: tuple[Any, ...] = (self.json.state(state), timestamp, *keys, revision)
+            params = (self.json.state(state), event.timestamp, *keys, revision)
         else:
-            params = (timestamp, *keys, revision)
+            params = (event.timestamp, *keys, revision, *keys, event.id)
         changed = yield Stmt(self.bump_sql(with_state=bool(session_delta)), params, Fetch.ROWCOUNT)
         if changed != 1:
             raise StaleSessionError(STALE_MESSAGE)
         return revision + 1
+
+    def redelivered(self, keys: tuple[str, str, str], revision: int, stored: Any, event: EventWrite) -> AppendResult:
+        """An event whose id the session already holds: a no-op when it is the same event, else EventConflictError."""
+        text = self.json.read(stored)
+        if isinstance(text, bytes | bytearray | memoryview):
+            text = bytes(text).decode("utf-8")
+        same = (json.loads(text) if isinstance(text, str) else text) == json.loads(event.event_json)
+        if not same:
+            raise EventConflictError(
+                f"event {event.id!r} is already stored in session {keys[2]!r} (app {keys[0]!r}, user {keys[1]!r}) "
+                "with different content; an event id names one event"
+            )
+        return AppendResult(revision=revision, stored_event_json=text if isinstance(text, str) else json.dumps(text))
 
     def append_event(
         self,
@@ -397,43 +440,37 @@ class SessionSQL(DialectCore):
         app_name: str,
         user_id: str,
         session_id: str,
-        expected_revision: int | None,
-        expected_update_time: float,
+        expected: Expected,
         event: EventWrite,
         delta: StateDelta,
-    ) -> Op[int]:
+    ) -> Op[AppendResult]:
         """One append, all or nothing: stale check, session state, event row, app/user state.
 
-        Returns the session's new revision (also the event's ``seq``). Raises
-        ``SessionNotFoundError`` for an unknown session and ``StaleSessionError``
-        when the session changed since ``expected_revision`` (or, without one,
-        since ``expected_update_time``).
+        Returns the session's new revision (also the event's ``seq``). An event whose id the session
+        already holds changes nothing: the same event returns the stored one (``stored_event_json``),
+        another one raises ``EventConflictError``. Raises ``SessionNotFoundError`` for an unknown
+        session and ``StaleSessionError`` when the session changed since ``expected``.
         """
         keys = (app_name, user_id, session_id)
-        return (yield from self.write_event(keys, expected_revision, expected_update_time, event, delta))
+        return (yield from self.write_event(keys, expected, event, delta))
 
     def write_event(
-        self,
-        keys: tuple[str, str, str],
-        expected_revision: int | None,
-        expected_update_time: float,
-        event: EventWrite,
-        delta: StateDelta,
-    ) -> Op[int]:
+        self, keys: tuple[str, str, str], expected: Expected, event: EventWrite, delta: StateDelta
+    ) -> Op[AppendResult]:
         """The writes of :meth:`append_event`: bump the session, insert the event, merge app/user state."""
         app_name, user_id, _ = keys
-        revision = yield from self.bump_session(
-            keys, expected_revision, expected_update_time, delta.session, event.timestamp
-        )
+        bumped = yield from self.bump_session(keys, expected, delta.session, event)
+        if isinstance(bumped, AppendResult):
+            return bumped
         yield Stmt(
             self.insert_event_sql,
-            (*keys, revision, event.id, event.invocation_id, event.author, event.timestamp, event.event_json),
+            (*keys, bumped, event.id, event.invocation_id, event.author, event.timestamp, event.event_json),
         )
         if delta.app:
             yield from self.merge_scoped_state("app", (app_name,), delta.app, event.timestamp)
         if delta.user:
             yield from self.merge_scoped_state("user", (app_name, user_id), delta.user, event.timestamp)
-        return revision
+        return AppendResult(revision=bumped)
 
     def delete_events_before(self, *, before: float, app_name: str | None = None) -> Op[int]:
         """Delete events with ``timestamp < before`` (optionally one app); return the count."""
@@ -494,7 +531,8 @@ class SessionSQL(DialectCore):
             self.select_app_state_sql,
             self.delete_session_sql,
             self.delete_session_events_sql,
-            self.select_revision_sql,
+            self.select_revision_sql(newest=False),
+            self.select_revision_sql(newest=True),
             self.bump_sql(with_state=False),
             self.bump_sql(with_state=True),
         ]

@@ -18,7 +18,7 @@ from sqlspec_adk.settings import ADKConfig
 from sqlspec_adk.converters import StateDelta
 from sqlspec_adk.dialects.sqlite import SqliteDialect
 from sqlspec_adk.protocol import Stmt
-from sqlspec_adk.records import EventWrite
+from sqlspec_adk.records import EventWrite, Expected
 
 EVENT = EventWrite(id="e1", invocation_id="i", author="user", timestamp=10.0, event_json="{}")
 
@@ -29,8 +29,7 @@ def plan(delta: StateDelta, answer: Callable[[Stmt], Any], expected_revision: in
         app_name="a",
         user_id="u",
         session_id="s",
-        expected_revision=expected_revision,
-        expected_update_time=5.0,
+        expected=Expected(revision=expected_revision, update_time=5.0),
         event=EVENT,
         delta=delta,
     )
@@ -55,20 +54,20 @@ def test_append_without_session_state_is_update_then_insert() -> None:
 def test_app_and_user_state_do_not_need_the_session_row() -> None:
     sent = plan(StateDelta(app={"k": 1}, user={"u": 2}), rows(1, None))
     # The scoped-state merge reads its own rows; the session row is never read.
-    assert sent[:2] == ['UPDATE "adk_session"', "INSERT INTO"] and "SELECT revision," not in sent
+    assert sent[:2] == ['UPDATE "adk_session"', "INSERT INTO"] and "SELECT s.revision," not in sent
 
 
 def test_a_missed_update_reads_the_row_to_name_the_error() -> None:
     with pytest.raises(StaleSessionError):
-        plan(StateDelta(), rows(0, (4,)))
+        plan(StateDelta(), rows(0, (4, 5.0, "{}", None)))
     with pytest.raises(SessionNotFoundError):
         plan(StateDelta(), rows(0, None))
 
 
 def test_session_state_and_marker_less_sessions_read_the_row_first() -> None:
-    assert plan(StateDelta(session={"x": 1}), rows(1, (3, 5.0, "{}"))) == [
-        "SELECT revision,",
+    assert plan(StateDelta(session={"x": 1}), rows(1, (3, 5.0, "{}", None))) == [
+        "SELECT s.revision,",
         'UPDATE "adk_session"',
         "INSERT INTO",
     ]
-    assert plan(StateDelta(), rows(1, (3, 5.0, "{}")), expected_revision=None)[0] == "SELECT revision,"
+    assert plan(StateDelta(), rows(1, (3, 5.0, "{}", None, None)), expected_revision=None)[0] == "SELECT s.revision,"
