@@ -23,12 +23,13 @@ __all__ = ["PostgresArtifactSQL"]
 class PostgresArtifactSQL(PostgresCore, ArtifactSQL):
     """One-statement saves and RETURNING deletes."""
 
-    @cached_property
     def artifact_save_sql(self) -> str:
         """Insert the next version of a key in one statement; ``RETURNING version``, no row after a lost race.
 
         Parameters: the key, the key again (for the version subquery), then
-        the version's columns (:meth:`artifact_write_params`).
+        the version's columns (:meth:`artifact_write_params`). Composed on
+        each call from :attr:`artifact_next_version_sql`, so it follows that
+        statement wherever it is replaced.
         """
         values = self.insert_values(version=f"({self.artifact_next_version_sql})")
         keys = ARTIFACT_COLUMNS[:5]
@@ -46,7 +47,7 @@ class PostgresArtifactSQL(PostgresCore, ArtifactSQL):
     def save_artifact_version(self, key: ArtifactKey, write: ArtifactWrite) -> Op[int | None]:
         """One statement; None after a lost race, which the caller retries in a new transaction."""
         params = (*key.params(), *key.params(), *self.artifact_write_params(write))
-        row = yield Stmt(self.artifact_save_sql, params, Fetch.ONE, alone=True)
+        row = yield Stmt(self.artifact_save_sql(), params, Fetch.ONE, alone=True)
         return None if row is None else int(row[0])
 
     def get_artifact_version(self, key: ArtifactKey, version: int | None = None) -> Op[ArtifactRow | None]:
@@ -75,7 +76,7 @@ class PostgresArtifactSQL(PostgresCore, ArtifactSQL):
     def statements(self) -> list[str]:
         return [
             *super().statements(),
-            self.artifact_save_sql,
+            self.artifact_save_sql(),
             self.artifact_delete_key_sql,
             self.artifact_delete_before_sql(by_app=False),
             self.artifact_delete_before_sql(by_app=True),

@@ -27,7 +27,7 @@ from sqlspec_adk.converters import StateDelta
 from sqlspec_adk.dialects.postgres.core import PostgresCore, alone, counted, memoized
 from sqlspec_adk.dialects.sessions import STALE_MESSAGE, SessionSQL, session_not_found
 from sqlspec_adk.protocol import Fetch, Op, Stmt
-from sqlspec_adk.records import EventWrite
+from sqlspec_adk.records import AppendResult, EventWrite, Expected
 
 __all__ = ["PostgresSessionSQL"]
 
@@ -102,13 +102,28 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
 
     @memoized
     def append_sql(self, *, by_revision: bool, app: bool, user: bool) -> str:
-        """The whole append: stale-checked UPDATE, event INSERT, app/user merges; then what happened."""
-        check = "revision = ?" if by_revision else "update_time <= ?"
+        """The whole append: stale-checked UPDATE, event INSERT, app/user merges; then what happened.
+
+        The UPDATE matches only when the session is as the caller saw it
+        (``revision = ?``; without a marker, not updated since ``?`` or its
+        newest event is the caller's newest) and the event id is new, so a
+        re-delivered event changes nothing. The final SELECT then tells the
+        cases apart: the new ``seq``; else the session's revision (NULL: no such
+        session) and the stored data of an event with this id (re-delivered).
+        """
+        event_key = "e.app_name = ? AND e.user_id = ? AND e.session_id = ?"
+        check = (
+            "revision = ?"
+            if by_revision
+            else f"(update_time <= ? OR (SELECT e.id FROM {self.events_table} e WHERE {event_key} "
+            "ORDER BY e.seq DESC LIMIT 1) IS NOT DISTINCT FROM ?)"
+        )
         ctes = [
             f"s AS (UPDATE {self.session_table} SET state = state || {self.json.param}, "
             f"revision = revision + 1, update_time = ? WHERE app_name = ? AND user_id = ? AND id = ? "
-            f"AND {check} RETURNING revision)",
-            f"e AS (INSERT INTO {self.events_table} "
+            f"AND {check} AND NOT EXISTS (SELECT 1 FROM {self.events_table} e WHERE {event_key} AND e.id = ?) "
+            "RETURNING revision)",
+            f"n AS (INSERT INTO {self.events_table} "
             "(app_name, user_id, session_id, seq, id, invocation_id, author, timestamp, event_data) "
             f"SELECT ?, ?, ?, s.revision, ?, ?, ?, ?, {self.json.param} FROM s RETURNING seq)",
         ]
@@ -116,15 +131,15 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
             ctes.append(self.upsert_state_cte("a", "app", "s"))
         if user:
             ctes.append(self.upsert_state_cte("u", "user", "s"))
-        # Existence and the event-id probe are not changed by this statement, so they read
-        # the same under PostgreSQL's snapshot rule and any engine that shows CTE writes.
+        # The session row and the event probe are read as they were before this statement (PostgreSQL's
+        # snapshot rule), which is what the cases need; they do not depend on seeing the CTEs' writes.
         # Reading a, then u, fixes the lock order: session, app state, user state.
         merged = "".join(f", (SELECT count(*) FROM {name})" for name, on in (("a", app), ("u", user)) if on)
         return (
-            f"WITH {', '.join(ctes)} SELECT (SELECT seq FROM e), "
-            f"EXISTS (SELECT 1 FROM {self.session_table} WHERE app_name = ? AND user_id = ? AND id = ?), "
-            f"(SELECT seq FROM {self.events_table} WHERE app_name = ? AND user_id = ? AND session_id = ? "
-            f"AND id = ?){merged}"
+            f"WITH {', '.join(ctes)} SELECT (SELECT seq FROM n), "
+            f"(SELECT revision FROM {self.session_table} WHERE app_name = ? AND user_id = ? AND id = ?), "
+            f"(SELECT {self.json.select('e.event_data')} FROM {self.events_table} e WHERE {event_key} "
+            f"AND e.id = ?){merged}"
         )
 
     @memoized
@@ -245,37 +260,36 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
         return alone(super().get_scoped_state(app_name=app_name, user_id=user_id))
 
     def write_event(
-        self,
-        keys: tuple[str, str, str],
-        expected_revision: int | None,
-        expected_update_time: float,
-        event: EventWrite,
-        delta: StateDelta,
-    ) -> Op[int]:
+        self, keys: tuple[str, str, str], expected: Expected, event: EventWrite, delta: StateDelta
+    ) -> Op[AppendResult]:
         """One statement: stale-checked session update, event row, app/user state merges.
 
-        If the statement already ran (a retry after a connection lost
-        mid-statement), the stored event proves it and its revision is
-        returned; so a revision-checked append is safe to retry.
+        An event whose id the session already holds changes nothing (see
+        :meth:`redelivered`); that is also what a retry finds when the
+        connection was lost after the statement committed, so an append with a
+        revision marker is safe to retry (``idempotent``).
         """
         app_name, user_id, _ = keys
         params: list[Any] = [self.json.state(delta.session), event.timestamp, *keys]
-        params.append(expected_revision if expected_revision is not None else float(expected_update_time))
-        params += [*keys, event.id, event.invocation_id, event.author, event.timestamp]
+        if expected.revision is not None:
+            params.append(expected.revision)
+        else:
+            params += [float(expected.update_time), *keys, expected.last_event_id]
+        params += [*keys, event.id, *keys, event.id, event.invocation_id, event.author, event.timestamp]
         params.append(self.json.text(event.event_json))
         if delta.app:
             params += [app_name, self.json.state(delta.app), event.timestamp]
         if delta.user:
             params += [app_name, user_id, self.json.state(delta.user), event.timestamp]
         params += [*keys, *keys, event.id]
-        sql = self.append_sql(by_revision=expected_revision is not None, app=bool(delta.app), user=bool(delta.user))
-        row = yield Stmt(sql, params, Fetch.ONE, alone=True, idempotent=expected_revision is not None)
+        sql = self.append_sql(by_revision=expected.revision is not None, app=bool(delta.app), user=bool(delta.user))
+        row = yield Stmt(sql, params, Fetch.ONE, alone=True, idempotent=expected.revision is not None)
         if row[0] is not None:
-            return int(row[0])
-        if not row[1]:
+            return AppendResult(revision=int(row[0]))
+        if row[1] is None:
             raise session_not_found(keys)
-        if expected_revision is not None and row[2] is not None and int(row[2]) == expected_revision + 1:
-            return expected_revision + 1
+        if row[2] is not None:
+            return self.redelivered(keys, int(row[1]), row[2], event)
         raise StaleSessionError(STALE_MESSAGE)
 
     def delete_events_before(self, *, before: float, app_name: str | None = None) -> Op[int]:
