@@ -1,17 +1,18 @@
-"""A recording stand-in for google-cloud-spanner's client, database, transactions and snapshots.
+"""A recording stand-in for the google-cloud-spanner calls the adapter makes.
 
-Statements are answered by the scripted rules of a :class:`~tests.oracle.fake_oracledb.Recorder`;
-transaction boundaries, schema changes and aborted commits are logged. Nothing here talks to Spanner.
+Client -> instance -> database, whose session manager hands out sessions;
+a session starts read-write transactions (``transaction()``) and read-only
+snapshots (``snapshot(multi_use=True)``); the database applies DDL through
+``update_ddl``. Statements are answered by the scripted rules of a
+:class:`~tests.oracle.fake_oracledb.Recorder`; transaction boundaries, schema
+changes, session checkouts and failed commits are logged. Nothing here talks
+to Spanner.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
-
-from google.api_core import exceptions
 
 from tests.oracle.fake_oracledb import Recorder
 
@@ -19,7 +20,6 @@ from tests.oracle.fake_oracledb import Recorder
 class SpannerRecorder(Recorder):
     def __init__(self) -> None:
         super().__init__()
-        self.commit_aborts = 0  # commits to abort before one succeeds
         self.ddl_errors: dict[str, Exception] = {}
 
     def run(self, kind: str, sql: str, params: Any, types: Any = None) -> Any:
@@ -30,7 +30,7 @@ class SpannerRecorder(Recorder):
         return result
 
 
-class FakeReader:
+class FakeSnapshot:
     def __init__(self, recorder: SpannerRecorder) -> None:
         self.recorder = recorder
 
@@ -39,47 +39,60 @@ class FakeReader:
         return [list(row) for row in result] if isinstance(result, list) else []
 
 
-class FakeTransaction(FakeReader):
-    def execute_update(self, sql: str, params: Any = None, param_types: Any = None) -> int:
-        result = self.recorder.run("execute", sql, params, param_types)
+class FakeTransaction(FakeSnapshot):
+    def execute_update(self, dml: str, params: Any = None, param_types: Any = None) -> int:
+        result = self.recorder.run("execute", dml, params, param_types)
         return 1 if result is None else int(result)
 
     def batch_update(self, statements: list[tuple[str, Any, Any]]) -> tuple[Any, list[int]]:
-        self.recorder.log.append(("executemany", statements[0][0], [s[1] for s in statements], None))
-        result = self.recorder.respond(statements[0][0], None)
+        sql = statements[0][0]
+        self.recorder.log.append(("executemany", sql, [s[1] for s in statements], [s[2] for s in statements]))
+        result = self.recorder.respond(sql, None)
         if isinstance(result, SimpleNamespace):  # a scripted status
             return result, []
         return SimpleNamespace(code=0, message=""), [1] * len(statements)
+
+    def commit(self) -> None:
+        self.recorder.log.append(("commit",))
+        if self.recorder.commit_errors:
+            raise self.recorder.commit_errors.pop(0)
+
+    def rollback(self) -> None:
+        self.recorder.log.append(("rollback",))
+
+
+class FakeSession:
+    def __init__(self, recorder: SpannerRecorder) -> None:
+        self.recorder = recorder
+
+    def transaction(self) -> FakeTransaction:
+        self.recorder.log.append(("begin",))
+        return FakeTransaction(self.recorder)
+
+    def snapshot(self, **options: Any) -> FakeSnapshot:
+        self.recorder.log.append(("snapshot", options))
+        return FakeSnapshot(self.recorder)
+
+
+class FakeSessionsManager:
+    def __init__(self, recorder: SpannerRecorder) -> None:
+        self.recorder = recorder
+
+    def get_session(self, transaction_type: Any) -> FakeSession:
+        self.recorder.log.append(("get_session", transaction_type.name))
+        if self.recorder.acquire_errors:
+            raise self.recorder.acquire_errors.pop(0)
+        return FakeSession(self.recorder)
+
+    def put_session(self, session: FakeSession) -> None:
+        self.recorder.log.append(("put_session",))
 
 
 class FakeDatabase:
     def __init__(self, recorder: SpannerRecorder, **options: Any) -> None:
         self.recorder = recorder
         self.options = options
-
-    @contextmanager
-    def snapshot(self, **options: Any) -> Iterator[FakeReader]:
-        self.recorder.log.append(("snapshot", options))
-        yield FakeReader(self.recorder)
-        self.recorder.log.append(("snapshot_end",))
-
-    def run_in_transaction(self, func: Any) -> Any:
-        """Like the client: call ``func`` with a new transaction, commit, and call it again on Aborted."""
-        while True:
-            self.recorder.log.append(("begin",))
-            try:
-                result = func(FakeTransaction(self.recorder))
-                if self.recorder.commit_aborts:
-                    self.recorder.commit_aborts -= 1
-                    raise exceptions.Aborted("scripted abort at commit")
-            except exceptions.Aborted:
-                self.recorder.log.append(("rollback",))
-                continue
-            except BaseException:
-                self.recorder.log.append(("rollback",))
-                raise
-            self.recorder.log.append(("commit",))
-            return result
+        self.sessions_manager = FakeSessionsManager(recorder)
 
     def update_ddl(self, statements: list[str]) -> Any:
         self.recorder.log.append(("ddl", statements[0], None, None))
@@ -99,6 +112,7 @@ class FakeClient:
         self.recorder.log.append(("client", options))
 
     def instance(self, instance_id: str) -> Any:
+        self.recorder.log.append(("instance", instance_id))
         return SimpleNamespace(database=lambda database_id, **kw: FakeDatabase(self.recorder, **kw))
 
     def close(self) -> None:

@@ -1,146 +1,184 @@
-"""``spanner`` connection glue: google-cloud-spanner's sync client, run in worker threads.
+"""``spanner`` connection glue: google-cloud-spanner's sync client, one operation per worker thread.
 
-A write operation runs in one read-write transaction (``run_in_transaction``),
-which the client retries when Spanner aborts it. A retry replays the
-statements the operation already ran and continues only if each returns what
-it returned before, since the operation's decisions depend on nothing else;
-otherwise it stops (a changed session row is ADK's stale session). Reads run in
-one read-only snapshot, where ``SEARCH`` is allowed. DDL goes through the
-schema API, outside any transaction.
+The engine runs the transaction (:attr:`~sqlspec_adk.dialects.spanner.SpannerDialect.rules`)
+on a :class:`SpannerConnection`: a session checked out of the database's
+session manager (a multiplexed session by default) plus the transaction open
+on it. ``BEGIN`` starts a read-write transaction (it begins on the server with
+its first statement), ``BEGIN READ ONLY`` a multi-use read-only snapshot (where
+``SEARCH`` is allowed), COMMIT commits it, ROLLBACK rolls it back. An aborted
+transaction is retried by the engine with a fresh run of the operation, so a
+retried append reads the session anew and fails its own stale check when
+another writer won.
+
+DDL goes through the schema API (``Database.update_ddl``), outside any
+transaction: Spanner (and its emulator) refuse a schema change while a
+read-write transaction is open, so DDL first commits the work before it, as
+DDL does in Oracle, and what follows runs in a new transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from google.api_core import exceptions
-from google.cloud import spanner
+from google.cloud.spanner_v1.database_sessions_manager import TransactionType
+from google.cloud.spanner_v1.session import Session
 
+from sqlspec_adk.adapters._spanner import (
+    DDL_VERBS,
+    ReadOnly,
+    ReadWrite,
+    SpannerClient,
+    SpannerDatabase,
+    SpannerSession,
+    bind,
+    classify_spanner,
+    new_client,
+    raise_status,
+)
 from sqlspec_adk.config import AsyncDatabaseConfig
-from sqlspec_adk.dialects.base import BaseDialect
-from sqlspec_adk.dialects.spanner import DDL_VERBS, SpannerDialect, to_named_params
-from sqlspec_adk.protocol import Fetch, Op, Stmt, drive_sync
+from sqlspec_adk.dialects.spanner import READ_ONLY, SpannerDialect
+from sqlspec_adk.engine.driver import ErrorKind
+from sqlspec_adk.engine.loop import run_sync
+from sqlspec_adk.engine.tracing import traced
+from sqlspec_adk.engine.transaction import Plan, transaction
+from sqlspec_adk.errors import ConfigError
+from sqlspec_adk.paramstyle import named_at
+from sqlspec_adk.protocol import Fetch, Operation, Stmt
 
-__all__ = ["SpannerConfig", "TransactionReplayError"]
+__all__ = ["SpannerConfig", "SpannerConnection"]
 
 T = TypeVar("T")
-_ABORTED = 10  # google.rpc.Code.ABORTED
-_TYPES = ((bool, spanner.param_types.BOOL), (int, spanner.param_types.INT64), (float, spanner.param_types.FLOAT64))
 
 
-class TransactionReplayError(RuntimeError):
-    """A retried transaction read different data than the aborted attempt; the operation cannot continue."""
+@dataclass
+class SpannerConnection:
+    """A checked-out session and the read-write transaction or read-only snapshot open on it, if any."""
+
+    session: Session
+    transaction: ReadWrite | None = None
+    snapshot: ReadOnly | None = None
+    used: bool = False  #: a statement ran in ``transaction``, so it has begun on the server
+
+    def begin(self, transaction: ReadWrite | None = None, snapshot: ReadOnly | None = None) -> None:
+        self.transaction, self.snapshot, self.used = transaction, snapshot, False
+
+    def starter(self) -> SpannerSession:
+        """The session, as the calls that start a transaction or snapshot."""
+        return self.session
+
+    def writer(self) -> ReadWrite:
+        if self.transaction is None:
+            raise RuntimeError("a Spanner write outside a read-write transaction")
+        return self.transaction
 
 
 class SpannerConfig(AsyncDatabaseConfig):
-    """Config for Cloud Spanner.
+    """Config for Cloud Spanner (GoogleSQL databases).
 
     ``connection_config`` takes ``instance_id`` and ``database_id`` plus
     ``google.cloud.spanner.Client`` keywords (``project``, ``credentials``,
     ``client_options``, ...); ``pool_config`` goes to ``Instance.database``
-    (``pool=...``).
+    (``pool=...``). Async stores: each operation runs whole in a worker thread,
+    so a cancelled caller never cuts a transaction short.
     """
 
-    dialect_class: ClassVar[type[BaseDialect]] = SpannerDialect
-    dialect: SpannerDialect
+    dialect_class = SpannerDialect
     ddl_timeout: ClassVar[float] = 600.0
-    _client: Any = None
-    _database: Any = None
 
-    def database(self) -> Any:
-        with _LOCK:
+    def configure(self) -> None:
+        self._client_options = dict(self.connection_config)
+        try:
+            self._instance_id = str(self._client_options.pop("instance_id"))
+            self._database_id = str(self._client_options.pop("database_id"))
+        except KeyError as missing:
+            raise ConfigError(
+                f"connection_config needs {missing.args[0]!r} ('instance_id' and 'database_id')"
+            ) from None
+        self._client: SpannerClient | None = None
+        self._database: SpannerDatabase | None = None
+        self._lock = threading.Lock()
+
+    def database(self) -> SpannerDatabase:
+        """The client's database handle, made on first use."""
+        with self._lock:
             if self._database is None:
-                options = dict(self.connection_config)
-                instance, database = options.pop("instance_id"), options.pop("database_id")
-                self._client = spanner.Client(**options)
-                self._database = self._client.instance(instance).database(database, **self.pool_config)
+                self._client = client = new_client(self._client_options)
+                self._database = client.instance(self._instance_id).database(self._database_id, **self.pool_config)
             return self._database
 
-    async def run(self, op: Op[T], *, write: bool) -> T:
-        return await asyncio.to_thread(self.run_sync, op, write=write)
+    async def arun(self, operation: Operation[T]) -> T:
+        with traced(operation, self.dialect.db_system) as on_retry:
+            return await asyncio.to_thread(self.run, transaction(operation, self.dialect.rules, self, on_retry))
 
-    def run_sync(self, op: Op[T], *, write: bool) -> T:
-        database = self.database()
-        if not write:
-            with database.snapshot(multi_use=True) as snapshot:
-                return drive_sync(op, lambda stmt: self.execute(snapshot, stmt))
-        replay = _Replay(self, op)
-        result: T = database.run_in_transaction(replay)
-        return result
+    def run(self, plan: Plan[T]) -> T:
+        """Run a transaction plan on the calling (worker) thread."""
+        return run_sync(self, plan)
 
-    def execute(self, transaction: Any, stmt: Stmt) -> Any:
-        """Run one statement in ``transaction``; DDL goes to the schema API instead."""
-        if stmt.sql.startswith(DDL_VERBS):
-            return self.apply_ddl(stmt.sql)
-        sql = to_named_params(stmt.sql)
+    # ------------------------------------------------------- driver glue (sync)
+    def acquire(self, write: bool) -> SpannerConnection:
+        kind = TransactionType.READ_WRITE if write else TransactionType.READ_ONLY
+        return SpannerConnection(self.database().sessions_manager.get_session(kind))
+
+    def release(self, connection: SpannerConnection, discard: bool) -> None:
+        # A session is not a connection: the session manager keeps it (or its pool checks it).
+        connection.begin()
+        self.database().sessions_manager.put_session(connection.session)
+
+    def refresh(self) -> None:
+        """Nothing to drop: the client reconnects its channel itself."""
+
+    def execute(self, connection: SpannerConnection, stmt: Stmt) -> Any:
+        if stmt.sql.lstrip().upper().startswith(DDL_VERBS):
+            return self.apply_ddl(connection, stmt.sql)
+        sql, reader = named_at(stmt.sql), connection.transaction or connection.snapshot
+        if reader is None:
+            raise RuntimeError("a Spanner statement outside a transaction")
+        connection.used = True
         if stmt.many:
-            if stmt.params:
-                status, _ = transaction.batch_update([(sql, *_bind(row)) for row in stmt.params])
-                if status.code:
-                    raise (exceptions.Aborted if status.code == _ABORTED else TransactionReplayError)(status.message)
-            return None
-        params, types = _bind(stmt.params)
+            rows = [(sql, *bind(row)) for row in stmt.params]
+            status, counts = connection.writer().batch_update(rows) if rows else (None, [])
+            if status is not None:
+                raise_status(status)
+            return sum(counts) if stmt.fetch is Fetch.ROWCOUNT else None
+        params, types = bind(stmt.params)
         if stmt.fetch in (Fetch.ONE, Fetch.ALL):
-            rows = [tuple(row) for row in transaction.execute_sql(sql, params=params, param_types=types)]
-            return rows if stmt.fetch is Fetch.ALL else (rows[0] if rows else None)
-        count = transaction.execute_update(sql, params=params, param_types=types)
+            found = [tuple(row) for row in reader.execute_sql(sql, params=params, param_types=types)]
+            return found if stmt.fetch is Fetch.ALL else (found[0] if found else None)
+        count = connection.writer().execute_update(sql, params=params, param_types=types)
         return count if stmt.fetch is Fetch.ROWCOUNT else None
 
-    def apply_ddl(self, sql: str) -> None:
-        try:
-            self.database().update_ddl([sql]).result(self.ddl_timeout)
-        except exceptions.GoogleAPICallError as error:
-            if not self.dialect.is_tolerated_ddl_error(sql, str(error)):
-                raise
+    def apply_ddl(self, connection: SpannerConnection, sql: str) -> None:
+        """One schema change; a read-write transaction with work in it is committed first."""
+        if connection.transaction is not None and connection.used:
+            connection.transaction.commit()
+            connection.begin(connection.starter().transaction())
+        self.database().update_ddl([sql]).result(self.ddl_timeout)
+
+    def command(self, connection: SpannerConnection, sql: str) -> None:
+        rules = self.dialect.rules
+        if sql in rules.begin_write:
+            connection.begin(connection.starter().transaction())
+        elif sql == READ_ONLY:
+            connection.begin(snapshot=connection.starter().snapshot(multi_use=True))
+        elif sql in (rules.commit, rules.rollback):
+            txn, used = connection.transaction, connection.used
+            connection.begin()
+            if txn is not None and used:  # else nothing began on the server
+                txn.commit() if sql == rules.commit else txn.rollback()
+        else:
+            raise ValueError(f"not a Spanner transaction command: {sql!r}")
+
+    def in_transaction(self, connection: SpannerConnection) -> bool:
+        return connection.transaction is not None or connection.snapshot is not None
+
+    def classify(self, error: BaseException) -> ErrorKind | None:
+        return classify_spanner(error)
 
     async def close_pool(self) -> None:
-        with _LOCK:
+        with self._lock:
             client, self._client, self._database = self._client, None, None
-        if client is not None and hasattr(client, "close"):
+        if client is not None:
             await asyncio.to_thread(client.close)
-
-
-class _Replay:
-    """The function ``run_in_transaction`` calls per attempt: replays earlier statements, then goes on."""
-
-    def __init__(self, config: SpannerConfig, op: Op[Any]) -> None:
-        self.config, self.op = config, op
-        self.history: list[tuple[Stmt, Any]] = []
-        self.pending: Stmt | None = None
-        self.done, self.value = False, None
-
-    def __call__(self, transaction: Any) -> Any:
-        for stmt, result in self.history:
-            if not stmt.sql.startswith(DDL_VERBS) and self.config.execute(transaction, stmt) != result:
-                raise self.config.dialect.replay_mismatch_error(stmt) or TransactionReplayError(
-                    "Spanner aborted the transaction and its retry read different data; retry the operation"
-                )
-        try:
-            if self.pending is None and not self.done:
-                self.pending = next(self.op)
-            while not self.done and self.pending is not None:
-                result = self.config.execute(transaction, self.pending)
-                self.history.append((self.pending, result))
-                self.pending = self.op.send(result)
-        except StopIteration as stop:
-            self.done, self.value, self.pending = True, stop.value, None
-        return self.value
-
-
-def _bind(params: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Named parameters ``p1..pn`` and their Spanner types (a NULL stays untyped: Spanner infers it)."""
-    values = {f"p{index}": value for index, value in enumerate(params, start=1)}
-    types = {name: _type(value) for name, value in values.items() if value is not None}
-    return values, types
-
-
-def _type(value: Any) -> Any:
-    for python_type, spanner_type in _TYPES:
-        if isinstance(value, python_type):
-            return spanner_type
-    return spanner.param_types.STRING
-
-
-_LOCK = threading.Lock()
