@@ -46,7 +46,7 @@ from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.migrations import v0001_initial
 from sqlspec_adk.migrations.teardown import drop_statements, drop_tables
 from sqlspec_adk.paramstyle import colon
-from sqlspec_adk.records import ArtifactKey, ArtifactWrite
+from sqlspec_adk.records import ArtifactKey, ArtifactWrite, Expected
 from sqlspec_adk.settings import ADKConfig
 from tests.helpers import event
 from tests.oracle.fake_oracledb import AsyncPool, Recorder, SyncPool, once, ora_error
@@ -57,6 +57,7 @@ CTX_INDEX = re.compile(
 )
 SENT: list[str] = []  # every statement the fake received in this module, for the parse check at the end
 EVENT_INSERT = 'INSERT INTO "ADK_EVENT"'
+SESSION_ROW = "SELECT s.revision, s.update_time, s.state"
 
 MODES = {
     "async": (OracledbAsyncConfig, OracledbAsyncADKStore, OracledbAsyncADKMemoryStore, OracledbAsyncADKArtifactStore),
@@ -111,18 +112,13 @@ def batch(recorder: Recorder) -> tuple[Any, ...]:
     return entry
 
 
-def append(store: Any, revision: int = 3, **delta: Any) -> Any:
+async def append(store: Any, revision: int = 3, **delta: Any) -> int:
     appended = event("hi", delta=delta, timestamp=7.25)
-    return call(
-        store,
-        "append_event",
-        app_name="app",
-        user_id="u",
-        session_id="s",
-        expected_revision=revision,
-        expected_update_time=5.0,
-        event=appended,
+    expected = Expected(revision=revision, update_time=5.0)
+    result = await call(
+        store, "append_event", app_name="app", user_id="u", session_id="s", expected=expected, event=appended
     )
+    return int(result.revision)
 
 
 # ----------------------------------------------------------------- dialect
@@ -273,7 +269,7 @@ async def test_append_event_is_one_transaction_with_locked_state_merges(
     recorder: Recorder, mode: tuple[Any, ...]
 ) -> None:
     store = build(mode, 1)
-    recorder.answer("SELECT revision, update_time, state", [(3, 5.0, {"k": 1})])
+    recorder.answer(SESSION_ROW, [(3, 5.0, {"k": 1}, None)])
     recorder.answer('FROM "ADK_APP_STATE" WHERE app_name = :1 FOR UPDATE', [({"old": True},)])
     recorder.answer('FROM "ADK_USER_STATE" WHERE app_name = :1 AND user_id = :2 FOR UPDATE', [])
     assert await append(store, k=2, **{"app:a": 1, "user:u": "x"}) == 4
@@ -295,7 +291,7 @@ async def test_append_event_is_one_transaction_with_locked_state_merges(
 async def test_stale_append_writes_nothing(recorder: Recorder, mode: tuple[Any, ...]) -> None:
     store = build(mode, 1)
     recorder.answer('UPDATE "ADK_SESSION"', 0)  # a concurrent writer moved the revision
-    recorder.answer("SELECT revision, update_time", [(4, 6.0, "{}")])  # the session exists: stale, not missing
+    recorder.answer(SESSION_ROW, [(4, 6.0, "{}", None)])  # the session exists and lacks the event: stale
     with pytest.raises(StaleSessionError):
         await append(store)
     # No session-state change: the revision-checked UPDATE runs first, the row is read only when it missed.
