@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from google.cloud.spanner_v1.database_sessions_manager import TransactionType
+from google.cloud.spanner_v1.database_sessions_manager import DatabaseSessionsManager, TransactionType
 from google.cloud.spanner_v1.session import Session
 
 from sqlspec_adk.adapters._spanner import (
@@ -58,6 +58,7 @@ class SpannerConnection:
     """A checked-out session and the read-write transaction or read-only snapshot open on it, if any."""
 
     session: Session
+    manager: DatabaseSessionsManager  #: where the session goes back
     transaction: ReadWrite | None = None
     snapshot: ReadOnly | None = None
     used: bool = False  #: a statement ran in ``transaction``, so it has begun on the server
@@ -111,21 +112,21 @@ class SpannerConfig(AsyncDatabaseConfig):
 
     async def arun(self, operation: Operation[T]) -> T:
         with traced(operation, self.dialect.db_system) as on_retry:
-            return await asyncio.to_thread(self.run, transaction(operation, self.dialect.rules, self, on_retry))
+            return await asyncio.to_thread(self._run, transaction(operation, self.dialect.rules, self, on_retry))
 
-    def run(self, plan: Plan[T]) -> T:
-        """Run a transaction plan on the calling (worker) thread."""
+    def _run(self, plan: Plan[T]) -> T:
         return run_sync(self, plan)
 
     # ------------------------------------------------------- driver glue (sync)
     def acquire(self, write: bool) -> SpannerConnection:
+        manager = self.database().sessions_manager
         kind = TransactionType.READ_WRITE if write else TransactionType.READ_ONLY
-        return SpannerConnection(self.database().sessions_manager.get_session(kind))
+        return SpannerConnection(manager.get_session(kind), manager)
 
     def release(self, connection: SpannerConnection, discard: bool) -> None:
         # A session is not a connection: the session manager keeps it (or its pool checks it).
         connection.begin()
-        self.database().sessions_manager.put_session(connection.session)
+        connection.manager.put_session(connection.session)
 
     def refresh(self) -> None:
         """Nothing to drop: the client reconnects its channel itself."""
