@@ -151,8 +151,22 @@ class OracleGlue:
         """Tell the dialect the server version of a connection about to be used."""
         self.dialect.observe_server_version(connection.version)
 
+    @cached_property
+    def read_only(self) -> set[oracledb.Connection | oracledb.AsyncConnection]:
+        """Connections inside ``SET TRANSACTION READ ONLY``: a read-only transaction takes no transaction id,
+        so the driver's ``transaction_in_progress`` may not show it, yet it must end before the next one."""
+        return set()
+
+    def track(self, connection: oracledb.Connection | oracledb.AsyncConnection, sql: str, done: bool) -> None:
+        """Note a transaction command: the dialect's begin statement (``done``: it ran) or COMMIT/ROLLBACK."""
+        if sql in self.dialect.rules.begin_read:
+            if done:
+                self.read_only.add(connection)
+        else:
+            self.read_only.discard(connection)
+
     def in_transaction(self, connection: oracledb.Connection | oracledb.AsyncConnection) -> bool:
-        return bool(connection.transaction_in_progress)
+        return bool(connection.transaction_in_progress) or connection in self.read_only
 
     def classify(self, error: BaseException) -> ErrorKind | None:
         return classify_oracle(error)

@@ -48,6 +48,7 @@ class Recorder:
         self.rules: list[Rule] = []
         self.commit_errors: list[BaseException] = []  # raised by the next commits, in order
         self.acquire_errors: list[BaseException] = []  # raised by the next pool acquires, in order
+        self.read_only_reported = True  # whether SET TRANSACTION READ ONLY shows as transaction_in_progress
 
     def answer(self, needle: str, result: Any) -> None:
         """Statements containing ``needle`` get ``result``: rows (list), a row count (int), an exception,
@@ -99,6 +100,8 @@ class FakeCursor:
         words = sql.lstrip().upper()
         if words.startswith(DDL):
             self.connection.transaction_in_progress = False  # DDL commits implicitly
+        elif words.startswith("SET TRANSACTION READ ONLY"):
+            self.connection.transaction_in_progress = self.recorder.read_only_reported
         elif not words.startswith("SELECT") or "FOR UPDATE" in words:
             self.connection.transaction_in_progress = True
         if isinstance(result, list) and kind == "executemany":

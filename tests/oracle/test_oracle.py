@@ -310,6 +310,21 @@ async def test_reads_run_in_a_read_only_transaction(recorder: Recorder, mode: tu
     assert events_sql.endswith("ORDER BY seq DESC FETCH FIRST :4 ROWS ONLY") and params == ["a", "u", "s", 2]
 
 
+@pytest.mark.parametrize("reported", [True, False], ids=["reported", "not-reported"])
+async def test_a_failed_read_ends_its_read_only_transaction(
+    recorder: Recorder, mode: tuple[Any, ...], reported: bool
+) -> None:
+    """Whether or not the driver reports a read-only transaction as in progress, a failed read rolls it
+    back: the pooled connection must not carry it into the next (maybe writing) operation."""
+    store = build(mode, 1)
+    recorder.read_only_reported = reported
+    recorder.answer("SELECT (SELECT state", ora_error(1031))
+    with pytest.raises(oracledb.DatabaseError):
+        await call(store, "get_scoped_state", app_name="a", user_id="u")
+    assert recorder.events() == ["acquire", "SET", "SELECT", "rollback", "release"]
+    assert not store.config.read_only
+
+
 async def test_list_sessions_pages_with_fetch_first(recorder: Recorder, mode: tuple[Any, ...]) -> None:
     store = build(mode, 1)
     await call(store, "list_sessions", app_name="a", limit=10)

@@ -47,6 +47,7 @@ class OracledbAsyncConfig(OracleGlue, AsyncDriverConfig[oracledb.AsyncConnection
         return connection
 
     async def release(self, connection: oracledb.AsyncConnection, discard: bool) -> None:
+        self.read_only.discard(connection)
         if self._pool is not None:  # else close_pool closed it meanwhile
             await (_drop(self._pool, connection) if discard else self._pool.release(connection))
 
@@ -55,6 +56,7 @@ class OracledbAsyncConfig(OracleGlue, AsyncDriverConfig[oracledb.AsyncConnection
             return await run_async(statement(cursor, stmt))
 
     async def command(self, connection: oracledb.AsyncConnection, sql: str) -> None:
+        self.track(connection, sql, done=False)
         if sql == self.dialect.rules.commit:
             await connection.commit()
         elif sql == self.dialect.rules.rollback:
@@ -62,6 +64,7 @@ class OracledbAsyncConfig(OracleGlue, AsyncDriverConfig[oracledb.AsyncConnection
         else:
             with connection.cursor() as cursor:
                 await cursor.execute(sql)
+            self.track(connection, sql, done=True)
 
     async def close_pool(self) -> None:
         pool, self._pool = self._pool, None
@@ -86,6 +89,7 @@ class OracledbSyncConfig(OracleGlue, SyncDatabaseConfig[oracledb.Connection]):
         return connection
 
     def release(self, connection: oracledb.Connection, discard: bool) -> None:
+        self.read_only.discard(connection)
         pool = self._pool
         if pool is not None:  # else close_pool closed it meanwhile
             (pool.drop if discard else pool.release)(connection)
@@ -95,6 +99,7 @@ class OracledbSyncConfig(OracleGlue, SyncDatabaseConfig[oracledb.Connection]):
             return run_sync(statement(cursor, stmt))
 
     def command(self, connection: oracledb.Connection, sql: str) -> None:
+        self.track(connection, sql, done=False)
         if sql == self.dialect.rules.commit:
             connection.commit()
         elif sql == self.dialect.rules.rollback:
@@ -102,6 +107,7 @@ class OracledbSyncConfig(OracleGlue, SyncDatabaseConfig[oracledb.Connection]):
         else:
             with connection.cursor() as cursor:
                 cursor.execute(sql)
+            self.track(connection, sql, done=True)
 
     def close_pool(self) -> None:
         with self._lock:
