@@ -213,6 +213,27 @@ def test_missing_object_is_done_only_for_a_drop() -> None:
     assert classify_oracle(error) is ErrorKind.EXISTS
 
 
+@pytest.mark.parametrize(
+    ("real", "calls"),
+    [
+        (oracledb.Cursor, {"execute": {"statement": "", "parameters": [], "fetch_lobs": False}}),
+        (oracledb.AsyncCursor, {"execute": {"statement": "", "parameters": [], "fetch_lobs": False}}),
+        (oracledb.Cursor, {"executemany": {"statement": "", "parameters": [], "batcherrors": True}}),
+        (oracledb.AsyncCursor, {"executemany": {"statement": "", "parameters": [], "batcherrors": True}}),
+        (oracledb.ConnectionPool, {"acquire": {}, "release": {"connection": None}, "drop": {"connection": None}}),
+        (oracledb.AsyncConnectionPool, {"acquire": {}, "release": {"connection": None}, "drop": {"connection": None}}),
+        (oracledb.ConnectionPool, {"close": {"force": True}}),
+        (oracledb.AsyncConnectionPool, {"close": {"force": True}}),
+    ],
+)
+def test_the_driver_has_the_calls_the_adapter_makes(real: type, calls: dict[str, Any]) -> None:
+    """The calls the configs make (and the fake answers) exist on python-oracledb's classes with these arguments."""
+    for name, arguments in calls.items():
+        inspect.signature(getattr(real, name)).bind(None, **arguments)
+    for name in ("transaction_in_progress", "version", "commit", "rollback", "cursor"):
+        assert hasattr(oracledb.Connection, name) and hasattr(oracledb.AsyncConnection, name)
+
+
 # ------------------------------------------------------ recorded operations
 async def test_create_tables_skips_existing_objects_only(recorder: Recorder, mode: tuple[Any, ...]) -> None:
     store = build(mode, 1)
