@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sqlspec_adk.adapters.asyncpg import AsyncpgConfig
-from sqlspec_adk.protocol import Fetch, Op, Stmt
+from sqlspec_adk.protocol import Fetch, Op, Operation, Stmt
 from tests.backends import ADAPTERS, PG_DSN, require_server
 
 ASYNCPG = next(spec for spec in ADAPTERS if spec.name == "asyncpg")
@@ -25,7 +25,7 @@ async def test_release_sends_no_reset_query_and_a_failed_transaction_is_rolled_b
     require_server(ASYNCPG)
     config = AsyncpgConfig(connection_config={"dsn": PG_DSN}, pool_config={"min_size": 1, "max_size": 1})
     try:
-        pid = await config.run(backend_pid(), write=False)
+        pid = await config.arun(Operation("pid", backend_pid, False))
         pool = await config.pool()
         proxy = await pool.acquire()
         protocol = proxy._con._protocol
@@ -33,7 +33,7 @@ async def test_release_sends_no_reset_query_and_a_failed_transaction_is_rolled_b
         await pool.release(proxy)
         assert protocol.queries_count == sent_before, "release sent a reset query"
         with pytest.raises(RuntimeError):
-            await config.run(in_transaction_then_fail(), write=True)
+            await config.arun(Operation("fail", in_transaction_then_fail, True))
         # The same connection comes back, outside the failed transaction.
         proxy = await pool.acquire()
         try:
@@ -54,7 +54,7 @@ async def test_a_reset_in_pool_config_wins() -> None:
 
     config = AsyncpgConfig(connection_config={"dsn": PG_DSN}, pool_config={"max_size": 1, "reset": reset})
     try:
-        await config.run(backend_pid(), write=False)
+        await config.arun(Operation("pid", backend_pid, False))
         assert len(calls) == 1
     finally:
         await config.close_pool()

@@ -11,10 +11,13 @@ from google.genai import types
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sqlspec_adk.config import ADKConfig
 from sqlspec_adk.dialects.cockroach import CockroachDialect
 from sqlspec_adk.dialects.postgres import PostgresDialect, from_jsonb_text, to_jsonb_text, tsquery_text
+from sqlspec_adk.migrations import v0001_initial
+from sqlspec_adk.modes import call
+from sqlspec_adk.settings import ADKConfig
 from tests.conftest import Backend
+from tests.helpers import event
 
 JSON_TEXT = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -43,8 +46,9 @@ def entry(memory_id: str, text: str) -> MemoryEntry:
 
 
 async def add_and_search(store: Any, entries: list[MemoryEntry], query: str) -> list[str]:
-    await store.arun(store.op_add_memories(app_name="a", user_id="u", memories=entries), write=True)
-    found = await store.arun(store.op_search(app_name="a", user_id="u", query=query), write=False)
+    if entries:
+        await call(store.add_memory, app_name="a", user_id="u", memories=entries)
+    found = await call(store.search_memory, app_name="a", user_id="u", query=query)
     return [record["event_id"] for record in found]
 
 
@@ -87,7 +91,7 @@ async def test_search_uses_the_gin_index(pg: Backend, admin: psycopg.Connection[
     await add_and_search(store, [*haystack, entry("n1", "a needle"), entry("n2", "needle again")], "needle")
     dialect = store.dialect
     admin.execute(f"ANALYZE {dialect.memory_table}")
-    stmt = dialect.memory_fts_search_stmt("a", "u", ["needle"], 5)
+    stmt = dialect.memory.fts_search_stmt("a", "u", ["needle"], 5)
     with admin.transaction():
         admin.execute("SET LOCAL enable_seqscan = off")
         rows = admin.execute(f"EXPLAIN {stmt.sql.replace('?', '%s')}", stmt.params).fetchall()
@@ -113,5 +117,35 @@ async def test_switching_fts_config_keeps_working(pg: Backend) -> None:
 def test_each_configuration_has_its_own_column() -> None:
     english = PostgresDialect(ADKConfig())
     simple = PostgresDialect(ADKConfig.from_mapping({"fts_config": "simple"}))
-    assert english.fts_column != simple.fts_column
-    assert "to_tsvector('simple', search_text)" in simple.memory_fts_ddl()[0]
+    assert english.memory.fts_column != simple.memory.fts_column
+    ddl = v0001_initial.statements(simple, "memory")
+    assert any(simple.memory.fts_column in sql and "to_tsvector('simple', search_text)" in sql for sql in ddl)
+
+
+def test_jsonb_codec_binds_escaped_text_and_reads_it_back() -> None:
+    codec = PostgresDialect(ADKConfig()).json
+    assert codec.param == "?::text::jsonb" and codec.select("state") == "state::text"
+    assert codec.read(codec.text('{"a":"x\\u0000y"}')) == '{"a":"x\\u0000y"}'
+    assert "\\u0000" not in codec.state({"a": "x\x00y"})
+    assert codec.read_state(codec.state({"a": "x\x00y"})) == {"a": "x\x00y"}
+
+
+async def test_nul_characters_survive_every_json_column(pg: Backend) -> None:
+    """State, event data, memory content and metadata, artifact metadata: JSONB refuses U+0000, the codec carries it."""
+    service = await pg.sessions()
+    nul = "before\x00after"
+    session = await service.create_session(app_name="a", user_id="u", state={"k": nul, "app:k": nul, "user:k": nul})
+    await service.append_event(session, event(nul, delta={"k2": nul}))
+    loaded = await service.get_session(app_name="a", user_id="u", session_id=session.id)
+    assert loaded is not None and loaded.state == {"k": nul, "k2": nul, "app:k": nul, "user:k": nul}
+    assert loaded.events[0].content is not None and loaded.events[0].content.parts[0].text == nul
+    memory = await pg.memory_store(service.store.config)
+    await call(memory.add_memory, app_name="a", user_id="u", memories=[entry("m", nul)], custom_metadata={"m": nul})
+    found = await call(memory.search_memory, app_name="a", user_id="u", query="before")
+    assert len(found) == 1 and found[0]["custom_metadata"] == {"m": nul}
+    assert json.loads(found[0]["content_json"])["parts"][0]["text"] == nul
+    artifacts = await pg.artifacts(service.store.config)
+    part = types.Part(inline_data=types.Blob(mime_type="text/plain", data=b"x"))
+    await artifacts.save_artifact(app_name="a", user_id="u", filename="f", artifact=part, custom_metadata={"m": nul})
+    version = await artifacts.get_artifact_version(app_name="a", user_id="u", filename="f")
+    assert version is not None and version.custom_metadata == {"m": nul}

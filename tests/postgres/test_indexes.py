@@ -34,7 +34,7 @@ async def filled(tmp_path: Path, admin_connection: psycopg.Connection[Any]) -> A
             "SELECT 'app', 'u' || (i % 50), 's' || i, '{}', i, i FROM generate_series(1, 20000) i"
         )
         admin_connection.execute(f"ANALYZE {table}")
-        yield store.dialect
+        yield store.dialect.sessions
     finally:
         await handle.close()
 

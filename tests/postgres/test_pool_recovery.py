@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from google.adk.sessions.base_session_service import GetSessionConfig
 
+from sqlspec_adk.modes import call
 from sqlspec_adk.service import SQLSpecSessionService
 from tests.conftest import Backend
 from tests.helpers import event
@@ -68,7 +69,7 @@ async def test_terminated_backends_do_not_break_the_next_calls(pg: Backend, admi
 
     # A multi-statement transaction (schema upgrade) after every pooled backend died.
     assert terminate(admin, name) >= 1
-    assert await service.store.arun(service.store.op_create_tables(), write=True) >= 1
+    assert await call(service.store.create_tables) >= 1
 
     # And a listing, then the data is all there: nothing was applied twice.
     assert terminate(admin, name) >= 1

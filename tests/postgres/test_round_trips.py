@@ -1,7 +1,7 @@
 """Round trips per operation: every session operation is one statement with no BEGIN/COMMIT.
 
-A counting wrapper sits between the transaction plan and the driver and counts
-every statement and command the adapter sends (BEGIN and COMMIT included).
+A counting wrapper sits between the engine and the driver and counts every
+statement and command the adapter sends (BEGIN and COMMIT included).
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from google.adk.memory.memory_entry import MemoryEntry
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
 
-from sqlspec_adk.dialects.artifact_sql import ArtifactKey, ArtifactWrite
+from sqlspec_adk.modes import call
 from sqlspec_adk.protocol import Stmt
+from sqlspec_adk.records import ArtifactKey, ArtifactWrite
 from tests.conftest import Backend
 from tests.helpers import event
 
@@ -75,6 +76,9 @@ async def test_each_session_operation_is_one_round_trip(pg: Backend) -> None:
     assert counter.take() == 1
     await service.delete_session(app_name="a", user_id="u", session_id=session.id)
     assert counter.take() == 1
+    assert await service.delete_events_before(before=0) == 0
+    assert await service.delete_idle_sessions(before=0) == 0
+    assert counter.take() == 2
 
 
 async def test_memory_and_artifact_round_trips(pg: Backend) -> None:
@@ -84,23 +88,33 @@ async def test_memory_and_artifact_round_trips(pg: Backend) -> None:
     counter = Counter(config)
 
     entry = MemoryEntry(id="m1", content=types.Content(role="user", parts=[types.Part(text="green apple pie")]))
-    await memory.arun(memory.op_add_memories(app_name="a", user_id="u", memories=[entry]), write=True)
+    await call(memory.add_memory, app_name="a", user_id="u", memories=[entry])
     assert counter.take() == 4  # BEGIN, batched insert-if-absent, batched replacing upsert, COMMIT
-    found = await memory.arun(memory.op_search(app_name="a", user_id="u", query="apple"), write=False)
+    found = await call(memory.search_memory, app_name="a", user_id="u", query="apple")
     assert [record["event_id"] for record in found] == ["m1"]
     assert counter.take() == 1
-    await memory.arun(memory.op_delete_memory(app_name="a", user_id="u", memory_id="m1"), write=True)
+    assert await call(memory.delete_memory, app_name="a", user_id="u", memory_id="m1") == 1
+    assert counter.take() == 1
+    assert await call(memory.delete_user_memory, app_name="a", user_id="u") == 1
+    assert counter.take() == 1
+    assert await call(memory.delete_memory_before, before=0) == 0
     assert counter.take() == 1
 
     key = ArtifactKey.resolve(app_name="a", user_id="u", filename="f.txt", session_id="s")
     write = ArtifactWrite("ref", "text/plain", None, "gs://bucket/f.txt", "{}", 1.0, 0, "0" * 64)
-    assert await artifacts.arun(artifacts.op_save_version(key, write), write=True) == 0
+    assert await call(artifacts.save_artifact_version, key, write) == 0
     assert counter.take() == 1
-    assert await artifacts.arun(artifacts.op_save_version(key, write), write=True) == 1
+    assert await call(artifacts.save_artifact_version, key, write) == 1
     assert counter.take() == 1
-    latest = await artifacts.arun(artifacts.op_get_version(key), write=False)
+    latest = await call(artifacts.get_artifact_version, key)
     assert latest is not None and latest["version"] == 1
     assert counter.take() == 1
-    deleted = await artifacts.arun(artifacts.op_delete_artifact(key), write=True)
+    assert [row["version"] for row in await call(artifacts.list_artifact_versions, key)] == [0, 1]
+    assert await call(artifacts.list_artifact_keys, app_name="a", user_id="u", session_id="s") == ["f.txt"]
+    assert await call(artifacts.artifact_uri_exists, key, "gs://bucket/f.txt")
+    assert counter.take() == 3
+    deleted = await call(artifacts.delete_artifact, key)
     assert [row["version"] for row in deleted] == [0, 1]
+    assert counter.take() == 1
+    assert await call(artifacts.delete_artifacts_before, before=0) == []
     assert counter.take() == 1

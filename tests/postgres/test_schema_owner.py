@@ -12,6 +12,7 @@ import pytest
 from google.adk.memory.memory_entry import MemoryEntry
 from google.genai import types
 
+from sqlspec_adk.modes import call
 from sqlspec_adk.service import SQLSpecSessionService
 from tests.conftest import Backend
 from tests.helpers import event
@@ -63,7 +64,7 @@ async def test_schema_is_created_and_holds_every_table(
     stored = admin.execute(f'SELECT count(*) FROM "{schema}"."{pg.tables["events_table"]}"').fetchone()
     assert stored == (1,)
     # Running the schema upgrade again is a no-op.
-    assert await service.store.arun(service.store.op_create_tables(), write=True) >= 1
+    assert await call(service.store.create_tables) >= 1
 
 
 async def test_owner_id_column_has_a_real_foreign_key(
@@ -115,8 +116,8 @@ async def test_schema_and_owner_together_with_memory(
 
     memory = await pg.memory_store(config)
     entry = MemoryEntry(id="m1", content=types.Content(role="user", parts=[types.Part(text="tenant owned fact")]))
-    await memory.arun(memory.op_add_memories(app_name=APP, user_id=USER, memories=[entry], owner_id=8), write=True)
-    found = await memory.arun(memory.op_search(app_name=APP, user_id=USER, query="fact"), write=False)
+    await call(memory.add_memory, app_name=APP, user_id=USER, memories=[entry], owner_id=8)
+    found = await call(memory.search_memory, app_name=APP, user_id=USER, query="fact")
     assert [record["event_id"] for record in found] == ["m1"]
     memory_row = admin.execute(f'SELECT tenant_id FROM "{schema}"."{pg.tables["memory_table"]}"').fetchone()
     assert memory_row == (8,)
