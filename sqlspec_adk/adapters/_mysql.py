@@ -193,8 +193,10 @@ class MysqlSyncConfig(SyncDatabaseConfig[C]):
     """Base of the sync MySQL configs: a small thread-safe pool of driver connections.
 
     ``pool_config={"max_size": n}`` (default 5) bounds open connections.
-    A driver sets :attr:`database_key` and implements :meth:`connect`,
-    :meth:`cursor` and ``in_transaction``.
+    Each connection keeps one cursor for its lifetime (mysql-connector pings
+    the server whenever it makes a cursor). A driver sets
+    :attr:`database_key` and implements :meth:`connect`, :meth:`cursor` and
+    ``in_transaction``.
     """
 
     dialect_class = MysqlDialect
@@ -209,6 +211,8 @@ class MysqlSyncConfig(SyncDatabaseConfig[C]):
         self.max_size = pool_size(self.pool_config, 5)
         self._idle: queue.LifoQueue[C] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(self.max_size)
+        #: The cursor of every open connection (a connection leaves only through :meth:`_close`).
+        self._cursors: dict[C, Cursor] = {}
 
     @abc.abstractmethod
     def connect(self) -> C:
@@ -217,6 +221,10 @@ class MysqlSyncConfig(SyncDatabaseConfig[C]):
     @abc.abstractmethod
     def cursor(self, connection: C) -> Cursor:
         """A buffered cursor (every result is read before the next statement)."""
+
+    def _close(self, connection: C) -> None:
+        self._cursors.pop(connection, None)
+        _close_quietly(connection)
 
     def acquire(self, write: bool) -> C:
         self._slots.acquire()
@@ -227,10 +235,11 @@ class MysqlSyncConfig(SyncDatabaseConfig[C]):
                 pass
             connection = self.connect()
             try:
+                self._cursors[connection] = self.cursor(connection)
                 for sql in self.setup:
                     self.command(connection, sql)
             except BaseException:
-                _close_quietly(connection)
+                self._close(connection)
                 raise
             return connection
         except BaseException:
@@ -240,7 +249,7 @@ class MysqlSyncConfig(SyncDatabaseConfig[C]):
     def release(self, connection: C, discard: bool) -> None:
         try:
             if discard:
-                _close_quietly(connection)
+                self._close(connection)
             else:
                 self._idle.put(connection)
         finally:
@@ -249,25 +258,21 @@ class MysqlSyncConfig(SyncDatabaseConfig[C]):
     def refresh(self) -> None:
         while True:
             try:
-                _close_quietly(self._idle.get_nowait())
+                self._close(self._idle.get_nowait())
             except queue.Empty:
                 return
 
     def execute(self, connection: C, stmt: Stmt) -> Any:
-        cursor = self.cursor(connection)
-        steps = statement(cursor, stmt, self.escape_percent)
+        steps = statement(self._cursors[connection], stmt, self.escape_percent)
         try:
             value = next(steps)
             while True:
                 value = steps.send(value)
         except StopIteration as stop:
-            cursor.close()
             return stop.value
 
     def command(self, connection: C, sql: str) -> None:
-        cursor = self.cursor(connection)
-        cursor.execute(sql, None)
-        cursor.close()
+        self._cursors[connection].execute(sql, None)
 
     def classify(self, error: BaseException) -> ErrorKind | None:
         return classify_mysql(error)
