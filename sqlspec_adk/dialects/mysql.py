@@ -31,14 +31,21 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, ClassVar
 
-from sqlspec_adk.converters import StateDelta
 from sqlspec_adk.dialects.artifacts import ArtifactSQL
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.dialects.common import DialectCore
 from sqlspec_adk.dialects.memory import MEMORY_COLUMNS, MemorySQL, check_search_tokens
 from sqlspec_adk.dialects.sessions import SessionSQL
 from sqlspec_adk.protocol import Fetch, Op, Stmt, TransactionRules
-from sqlspec_adk.records import ArtifactKey, ArtifactWrite, EventWrite, MemoryRecord, MemoryWrite, SessionSnapshot
+from sqlspec_adk.records import (
+    AppendResult,
+    ArtifactKey,
+    ArtifactWrite,
+    EventWrite,
+    MemoryRecord,
+    MemoryWrite,
+    SessionSnapshot,
+)
 from sqlspec_adk.settings import ADKConfig
 
 __all__ = ["KEY_LENGTHS", "MysqlDialect", "check_key_lengths"]
@@ -123,46 +130,17 @@ class MysqlSessionSQL(MysqlCore, SessionSQL):
         yield Stmt(update, (self.json.state(state), now, *keys))
         return state
 
-    def create_session(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        delta: StateDelta,
-        now: float,
-        owner_id: Any = None,
-    ) -> Op[SessionSnapshot]:
+    def create_session(self, *, app_name: str, user_id: str, session_id: str, **arguments: Any) -> Op[SessionSnapshot]:
+        """The portable create, after checking the key lengths."""
         check_key_lengths(app_name=app_name, user_id=user_id, session_id=session_id)
         return (
-            yield from super().create_session(
-                app_name=app_name, user_id=user_id, session_id=session_id, delta=delta, now=now, owner_id=owner_id
-            )
+            yield from super().create_session(app_name=app_name, user_id=user_id, session_id=session_id, **arguments)
         )
 
-    def append_event(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        expected_revision: int | None,
-        expected_update_time: float,
-        event: EventWrite,
-        delta: StateDelta,
-    ) -> Op[int]:
+    def append_event(self, *, event: EventWrite, **arguments: Any) -> Op[AppendResult]:
+        """The portable append, after checking the event id's length (a longer session key finds no session)."""
         check_key_lengths(event_id=event.id)
-        return (
-            yield from super().append_event(
-                app_name=app_name,
-                user_id=user_id,
-                session_id=session_id,
-                expected_revision=expected_revision,
-                expected_update_time=expected_update_time,
-                event=event,
-                delta=delta,
-            )
-        )
+        return (yield from super().append_event(event=event, **arguments))
 
     def statements(self) -> list[str]:
         return [*super().statements(), *(sql for scope in self.scoped_state_statements.values() for sql in scope)]
