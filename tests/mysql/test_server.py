@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pymysql
 import pytest
 from google.adk.errors import StaleSessionError
 
+from benchmarks.counting import intercept
 from sqlspec_adk.adapters._mysql import error_code
-from sqlspec_adk.dialects.mysql import Replayable
-from sqlspec_adk.protocol import Fetch, Op, Stmt
+from sqlspec_adk.modes import call
+from sqlspec_adk.protocol import Fetch, Op, Operation, Stmt, operation
 from tests.backends import MYSQL_DSN, _mysql_connection
 from tests.conftest import Backend
 from tests.helpers import event, raw
@@ -32,14 +34,31 @@ def admin_query(admin: Any, sql: str, params: tuple[Any, ...] = ()) -> list[Any]
         return list(cursor.fetchall())
 
 
-async def connection_id(store: Any) -> int:
-    row = await store.arun(raw("SELECT CONNECTION_ID()", fetch=Fetch.ONE), write=False)
+async def run_op(config: Any, build: Callable[[], Op[Any]], *, write: bool) -> Any:
+    """Run a hand-written operation (rebuilt from ``build`` on every attempt) on ``config``."""
+    return await config.arun(operation("test_op", build, write=write))
+
+
+async def connection_id(config: Any) -> int:
+    row = await raw(config, "SELECT CONNECTION_ID()", fetch=Fetch.ONE)
     return int(row[0])
 
 
-async def is_mariadb(store: Any) -> bool:
-    row = await store.arun(raw("SELECT VERSION()", fetch=Fetch.ONE), write=False)
+async def is_mariadb(config: Any) -> bool:
+    row = await raw(config, "SELECT VERSION()", fetch=Fetch.ONE)
     return "mariadb" in str(row[0]).lower()
+
+
+def attempts(config: Any) -> list[str]:
+    """The name of every attempt (a fresh build) of every operation ``config`` runs from now on."""
+    seen: list[str] = []
+
+    def record(op: Op[Any], made: Operation[Any]) -> Op[Any]:
+        seen.append(made.name)
+        return op
+
+    intercept(config, record)
+    return seen
 
 
 def one_connection(mysql: Backend) -> dict[str, Any]:
@@ -60,15 +79,16 @@ def config_with_pool(mysql: Backend, pool: dict[str, Any], **adk: Any) -> Any:
 # ----------------------------------------------------------------- schema
 async def test_schema_on_the_live_server(mysql: Backend, admin: Any) -> None:
     service = await mysql.sessions()
-    await service.store.arun(service.store.op_create_tables(), write=True)  # idempotent: a second run changes nothing
+    assert await call(service.store.create_tables) == 1  # idempotent: a second run changes nothing
     await mysql.memory_store()
-    created = admin_query(admin, f"SHOW CREATE TABLE {service.store.dialect.session_table}")[0][1]
-    exact = "utf8mb4_nopad_bin" if await is_mariadb(service.store) else "utf8mb4_0900_bin"
+    dialect = service.store.dialect
+    created = admin_query(admin, f"SHOW CREATE TABLE {dialect.session_table}")[0][1]
+    exact = "utf8mb4_nopad_bin" if await is_mariadb(service.store.config) else "utf8mb4_0900_bin"
     id_line = next(line for line in created.splitlines() if line.strip().startswith("`id`"))
     assert exact in id_line
     assert "json_valid(`state`)" in created.lower()
     assert "CHARSET=utf8mb4" in created and "InnoDB" in created
-    events = admin_query(admin, f"SHOW CREATE TABLE {service.store.dialect.events_table}")[0][1]
+    events = admin_query(admin, f"SHOW CREATE TABLE {dialect.events_table}")[0][1]
     assert "FOREIGN KEY" in events and "ON DELETE CASCADE" in events
     memory = admin_query(admin, f"SHOW CREATE TABLE {mysql.tables['memory_table']}")[0][1]
     assert "FULLTEXT KEY" in memory
@@ -78,8 +98,11 @@ async def test_invalid_json_is_refused_by_the_check(mysql: Backend) -> None:
     service = await mysql.sessions()
     table = service.store.dialect.app_state_table
     with pytest.raises(Exception) as caught:
-        await service.store.arun(
-            raw(f"INSERT INTO {table} (app_name, state, update_time) VALUES (?, ?, ?)", ("x", "{not json", 1.0)),
+        await raw(
+            service.store.config,
+            f"INSERT INTO {table} (app_name, state, update_time) VALUES (?, ?, ?)",
+            ("x", "{not json", 1.0),
+            Fetch.NONE,
             write=True,
         )
     assert error_code(caught.value) in (3140, 3819, 4025)  # MySQL invalid JSON or check, MariaDB check
@@ -108,6 +131,8 @@ async def test_longest_ids_fit_and_longer_ones_are_refused(mysql: Backend) -> No
         await service.create_session(app_name=app, user_id=user, session_id="s" * 129)
     with pytest.raises(ValueError, match="user_id"):
         await service.create_session(app_name=app, user_id="u" * 256, session_id="x")
+    with pytest.raises(ValueError, match="event_id is 129"):
+        await service.append_event(loaded, event("too long", id="e" * 129))
 
 
 # --------------------------------------------------------- transactions
@@ -121,9 +146,10 @@ async def test_reads_see_one_snapshot_writes_read_committed(mysql: Backend, admi
         second = yield Stmt(f"SELECT COUNT(*) FROM {table}", (), Fetch.ONE)
         return int(first[0]), int(second[0])
 
-    before, after = await service.store.arun(counting("during-read"), write=False)
+    config = service.store.config
+    before, after = await run_op(config, lambda: counting("during-read"), write=False)
     assert after == before  # a consistent snapshot: the concurrent commit is not seen
-    before, after = await service.store.arun(counting("during-write"), write=True)
+    before, after = await run_op(config, lambda: counting("during-write"), write=True)
     assert after == before + 1  # READ COMMITTED: a writer sees what others committed
 
 
@@ -131,157 +157,157 @@ async def test_read_transactions_are_read_only(mysql: Backend) -> None:
     service = await mysql.sessions()
     table = service.store.dialect.app_state_table
     with pytest.raises(Exception) as caught:
-        await service.store.arun(
-            raw(f"INSERT INTO {table} (app_name, state, update_time) VALUES (?, ?, ?)", ("x", "{}", 1.0)),
-            write=False,
+        await raw(
+            service.store.config,
+            f"INSERT INTO {table} (app_name, state, update_time) VALUES (?, ?, ?)",
+            ("x", "{}", 1.0),
+            Fetch.NONE,
         )
     assert error_code(caught.value) == 1792  # cannot execute statement in a READ ONLY transaction
 
 
 async def test_killed_idle_connection_does_not_break_the_next_call(mysql: Backend, admin: Any) -> None:
-    service = await mysql.sessions(config_with_pool(mysql, one_connection(mysql)))
+    config = config_with_pool(mysql, one_connection(mysql))
+    service = await mysql.sessions(config)
     session = await service.create_session(app_name=APP, user_id=USER, session_id="k")
-    victim = await connection_id(service.store)
-    assert await connection_id(service.store) == victim  # one pooled connection, reused
+    victim = await connection_id(config)
+    assert await connection_id(config) == victim  # one pooled connection, reused
     admin_query(admin, f"KILL {victim}")
     await asyncio.sleep(0.2)
     await service.append_event(session, event("after the kill", delta={"user:k": 1}))
     loaded = await service.get_session(app_name=APP, user_id=USER, session_id="k")
     assert loaded is not None and [e.content.parts[0].text for e in loaded.events] == ["after the kill"]
-    assert await connection_id(service.store) != victim
+    assert await connection_id(config) != victim
 
 
 async def test_every_pooled_connection_killed_next_call_still_works(mysql: Backend, admin: Any) -> None:
-    """Like a server restart: all idle connections are dead; the next call replaces them one by one."""
+    """Like a server restart: all idle connections are dead; the first one found dead makes the pool drop the rest."""
     pool = {"maxsize": 3, "minsize": 1} if mysql.spec.name in ("aiomysql", "asyncmy") else {"max_size": 3}
-    service = await mysql.sessions(config_with_pool(mysql, pool))
+    config = config_with_pool(mysql, pool)
+    service = await mysql.sessions(config)
     await service.create_session(app_name=APP, user_id=USER, session_id="r")
-    held = await asyncio.gather(
-        *(service.store.arun(raw("SELECT CONNECTION_ID(), SLEEP(0.3)", fetch=Fetch.ONE), write=False) for _ in range(3))
-    )
+    held = await asyncio.gather(*(raw(config, "SELECT CONNECTION_ID(), SLEEP(0.3)", fetch=Fetch.ONE) for _ in range(3)))
     ids = {int(row[0]) for row in held}
     assert len(ids) == 3
     for victim in ids:
         admin_query(admin, f"KILL {victim}")
     await asyncio.sleep(0.2)
+    seen = attempts(config)
     loaded = await service.get_session(app_name=APP, user_id=USER, session_id="r")
     assert loaded is not None
-    assert await connection_id(service.store) not in ids
+    assert len(seen) <= 2  # at most one dead connection tried: the others were dropped with it
+    assert await connection_id(config) not in ids
 
 
-async def test_connection_killed_mid_transaction_fails_that_call_only(mysql: Backend, admin: Any) -> None:
-    service = await mysql.sessions(config_with_pool(mysql, one_connection(mysql)))
-    session = await service.create_session(app_name=APP, user_id=USER, session_id="m")
-    table = service.store.dialect.app_state_table
-
-    def killed_halfway() -> Op[None]:
-        row = yield Stmt("SELECT CONNECTION_ID()", (), Fetch.ONE)
-        yield Stmt(f"INSERT INTO {table} (app_name, state, update_time) VALUES (?, ?, ?)", ("half", "{}", 1.0))
-        admin_query(admin, f"KILL {int(row[0])}")
-        time.sleep(0.2)
-        yield Stmt(f"SELECT COUNT(*) FROM {table}", (), Fetch.ONE)
-
-    with pytest.raises(Exception):  # the driver's own lost-connection error
-        await service.store.arun(killed_halfway(), write=True)
-    assert await service.get_app_state(app_name="half") == {}  # rolled back with the connection
-    await service.append_event(session, event("next call works"))
-    loaded = await service.get_session(app_name=APP, user_id=USER, session_id="m")
-    assert loaded is not None and len(loaded.events) == 1
-
-
-async def test_connection_lost_before_commit_replays_a_replayable_write(mysql: Backend, admin: Any) -> None:
-    service = await mysql.sessions(config_with_pool(mysql, one_connection(mysql)))
-    table = service.store.dialect.app_state_table
-    kills: list[int] = []
+def _insert_then_kill(table: str, admin: Any, kill_on: Callable[[int], bool]) -> Callable[[], Op[int]]:
+    """An operation that inserts a row, then (on the attempts ``kill_on`` picks) has its connection killed."""
+    runs: list[int] = []
 
     def build() -> Op[int]:
+        runs.append(1)
         row = yield Stmt("SELECT CONNECTION_ID()", (), Fetch.ONE)
         inserted: int = yield Stmt(
             f"INSERT INTO {table} (app_name, state, update_time) VALUES (?, ?, ?)", ("once", "{}", 1.0), Fetch.ROWCOUNT
         )
-        if not kills:
-            kills.append(int(row[0]))
+        if kill_on(len(runs)):
             admin_query(admin, f"KILL {int(row[0])}")
             time.sleep(0.2)
         yield Stmt(f"SELECT COUNT(*) FROM {table}", (), Fetch.ONE)
         return inserted
 
-    assert await service.store.arun(Replayable(build), write=True) == 1
-    assert len(kills) == 1
-    rows = await service.store.arun(raw(f"SELECT COUNT(*) FROM {table} WHERE app_name = ?", ("once",)), write=False)
-    assert rows[0][0] == 1  # the killed attempt was rolled back, the replay committed
+    return build
 
 
-def _hold_row_lock(sql: str, params: tuple[Any, ...], seconds: float, locked: threading.Event) -> None:
+async def test_connection_lost_mid_transaction_runs_a_fresh_copy(mysql: Backend, admin: Any) -> None:
+    config = config_with_pool(mysql, one_connection(mysql))
+    service = await mysql.sessions(config)
+    table = service.store.dialect.app_state_table
+    seen = attempts(config)
+    assert await run_op(config, _insert_then_kill(table, admin, lambda run: run == 1), write=True) == 1
+    assert seen == ["test_op", "test_op"]
+    rows = await raw(config, f"SELECT COUNT(*) FROM {table} WHERE app_name = ?", ("once",))
+    assert rows[0][0] == 1  # the killed attempt was rolled back, the fresh copy committed
+
+
+async def test_connection_lost_on_every_attempt_fails_that_call_only(mysql: Backend, admin: Any) -> None:
+    config = config_with_pool(mysql, one_connection(mysql))
+    service = await mysql.sessions(config)
+    session = await service.create_session(app_name=APP, user_id=USER, session_id="m")
+    table = service.store.dialect.app_state_table
+    seen = attempts(config)
+    with pytest.raises(Exception) as caught:  # the driver's own lost-connection error
+        await run_op(config, _insert_then_kill(table, admin, lambda run: True), write=True)
+    assert config.classify(caught.value) is not None
+    assert len(seen) == config.dialect.rules.connection_attempts
+    assert await service.get_app_state(app_name="once") == {}  # every attempt rolled back with its connection
+    await service.append_event(session, event("next call works"))
+    loaded = await service.get_session(app_name=APP, user_id=USER, session_id="m")
+    assert loaded is not None and len(loaded.events) == 1
+
+
+def _hold_row_lock(sql: str, params: tuple[Any, ...], locked: threading.Event, until: threading.Event) -> None:
     connection = admin_connection()
     try:
         with connection.cursor() as cursor:
             cursor.execute("START TRANSACTION")
             cursor.execute(sql, params)
             locked.set()
-            time.sleep(seconds)
+            until.wait(15)
             cursor.execute("COMMIT")
     finally:
         connection.close()
 
 
-async def test_lock_wait_timeout_replays_the_write(mysql: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
-    """busy_timeout=1: a row held 1.6 s makes the first attempt time out; the replay then succeeds."""
-    replays = count_replays(monkeypatch)
+async def test_lock_wait_timeout_runs_the_write_again(mysql: Backend) -> None:
+    """busy_timeout=1: a row held 1.6 s makes the first attempt time out; the next one succeeds."""
     service = await mysql.sessions(busy_timeout=1)
     session = await service.create_session(app_name=APP, user_id=USER, session_id="w")
-    locked = threading.Event()
+    seen = attempts(service.store.config)
+    locked, until = threading.Event(), threading.Event()
+    dialect = service.store.dialect
     holder = asyncio.create_task(
         asyncio.to_thread(
             _hold_row_lock,
-            f"SELECT state FROM {service.store.dialect.session_table} WHERE app_name = %s AND user_id = %s "
-            "AND id = %s FOR UPDATE",
+            f"SELECT state FROM {dialect.session_table} WHERE app_name = %s AND user_id = %s AND id = %s FOR UPDATE",
             (APP, USER, "w"),
-            1.6,
             locked,
+            until,
         )
     )
     await asyncio.to_thread(locked.wait, 5)
+    threading.Timer(1.6, until.set).start()
     started = time.monotonic()
     await service.append_event(session, event("waited", delta={"k": 1}))
     assert time.monotonic() - started > 1.0
     await holder
-    assert replays
+    assert seen.count("append_event") >= 2
     loaded = await service.get_session(app_name=APP, user_id=USER, session_id="w")
     assert loaded is not None and loaded.state == {"k": 1} and len(loaded.events) == 1
 
 
-async def test_lock_wait_timeout_is_raised_for_a_plain_operation(mysql: Backend) -> None:
+async def test_lock_wait_timeout_is_raised_after_the_last_attempt(mysql: Backend) -> None:
     service = await mysql.sessions(busy_timeout=1)
+    config = service.store.config
     table = service.store.dialect.app_state_table
-    await service.store.arun(
-        raw(f"INSERT INTO {table} (app_name, state, update_time) VALUES (?, ?, ?)", ("held", "{}", 1.0)), write=True
-    )
-    locked = threading.Event()
+    await raw(config, f"INSERT INTO {table} (app_name, state, update_time) VALUES (?, ?, ?)", ("held", "{}", 1.0),
+              Fetch.NONE, write=True)  # fmt: skip
+    locked, until = threading.Event(), threading.Event()
     holder = asyncio.create_task(
         asyncio.to_thread(
-            _hold_row_lock, f"SELECT state FROM {table} WHERE app_name = %s FOR UPDATE", ("held",), 2.5, locked
+            _hold_row_lock, f"SELECT state FROM {table} WHERE app_name = %s FOR UPDATE", ("held",), locked, until
         )
     )
     await asyncio.to_thread(locked.wait, 5)
-    with pytest.raises(Exception) as caught:
-        await service.store.arun(
-            raw(f"UPDATE {table} SET update_time = 2 WHERE app_name = ?", ("held",), Fetch.ROWCOUNT), write=True
-        )
+    seen = attempts(config)
+    try:
+        with pytest.raises(Exception) as caught:
+            await raw(config, f"UPDATE {table} SET update_time = 2 WHERE app_name = ?", ("held",), Fetch.ROWCOUNT,
+                      write=True)  # fmt: skip
+    finally:
+        until.set()
+        await holder
     assert error_code(caught.value) == 1205
-    await holder
-
-
-def count_replays(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    replays: list[int] = []
-    original = Replayable.replay
-
-    def counting(self: Replayable[Any]) -> Replayable[Any]:
-        replays.append(1)
-        return original(self)
-
-    monkeypatch.setattr(Replayable, "replay", counting)
-    return replays
+    assert len(seen) == config.dialect.rules.retry_attempts
 
 
 def _deadlock_partner(mysql: Backend, dialect: Any, done: dict[str, Any]) -> None:
@@ -290,6 +316,7 @@ def _deadlock_partner(mysql: Backend, dialect: Any, done: dict[str, Any]) -> Non
     scratch = f"{mysql.tables['metadata_table']}_scratch"
     try:
         with connection.cursor() as cursor:
+            partner_id = connection.thread_id()
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {scratch} (n INT PRIMARY KEY) ENGINE=InnoDB")
             cursor.execute("START TRANSACTION")
             # Weigh this transaction down so InnoDB picks the append as the deadlock victim.
@@ -301,8 +328,14 @@ def _deadlock_partner(mysql: Backend, dialect: Any, done: dict[str, Any]) -> Non
             done["locked"].set()
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
+                # The append waits on the row lock in its locking SELECT (the processlist shows it;
+                # information_schema.innodb_trx need not list it as LOCK WAIT). Not this connection's
+                # own SELECT, whose text may linger there a moment after its result arrived.
                 waiting = admin_query(
-                    watcher, "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+                    watcher,
+                    "SELECT COUNT(*) FROM information_schema.processlist "
+                    "WHERE id NOT IN (CONNECTION_ID(), %s) AND info LIKE %s",
+                    (partner_id, f"%{mysql.tables['user_state_table']}%FOR UPDATE%"),
                 )
                 if waiting[0][0]:
                     break
@@ -320,17 +353,17 @@ def _deadlock_partner(mysql: Backend, dialect: Any, done: dict[str, Any]) -> Non
         watcher.close()
 
 
-async def test_deadlock_victim_is_replayed(mysql: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
-    replays = count_replays(monkeypatch)
+async def test_deadlock_victim_runs_again(mysql: Backend) -> None:
     service = await mysql.sessions()
     session = await service.create_session(app_name=APP, user_id=USER, session_id="d", state={"user:x": 0})
+    seen = attempts(service.store.config)
     done: dict[str, Any] = {"locked": threading.Event()}
     partner = asyncio.create_task(asyncio.to_thread(_deadlock_partner, mysql, service.store.dialect, done))
     await asyncio.to_thread(done["locked"].wait, 5)
     await service.append_event(session, event("survived", delta={"user:x": 1}))
     await partner
     assert done["partner_row"] is not None  # the partner won the deadlock and read the row
-    assert replays  # the append was the victim and ran again
+    assert seen.count("append_event") >= 2  # the append was the victim and ran again
     loaded = await service.get_session(app_name=APP, user_id=USER, session_id="d")
     assert loaded is not None and [e.content.parts[0].text for e in loaded.events] == ["survived"]
     assert loaded.state == {"user:x": 1}
@@ -371,7 +404,7 @@ async def test_first_writers_of_a_new_user_row_lose_nothing(mysql: Backend) -> N
     assert await services[0].get_app_state(app_name=APP) == {f"a{i}": i for i in range(18)}
 
 
-async def test_stale_handle_still_refused_after_replays(mysql: Backend) -> None:
+async def test_stale_handle_still_refused_after_retries(mysql: Backend) -> None:
     service = await mysql.sessions()
     await service.create_session(app_name=APP, user_id=USER, session_id="st")
     first = await service.get_session(app_name=APP, user_id=USER, session_id="st")
@@ -389,6 +422,13 @@ async def test_async_pool_config_is_the_drivers(mysql: Backend) -> None:
     service = await mysql.sessions(config)
     await asyncio.gather(*(service.list_sessions(app_name=APP) for _ in range(6)))
     assert config._pool.maxsize == 2 and config._pool.size <= 2
+
+
+async def test_refresh_drops_idle_connections(mysql: Backend) -> None:
+    config = config_with_pool(mysql, one_connection(mysql))
+    first = await connection_id(config)
+    await call(config.refresh)
+    assert await connection_id(config) != first
 
 
 # ----------------------------------------------------------------- memory
@@ -426,18 +466,3 @@ async def test_memory_finds_short_words_stopwords_and_single_characters(mysql: B
     assert await found("zebra") == []
     assert set(await found("is ai safety")) == {"m1", "m4"}  # FULLTEXT over "safety" only
     assert await found("zebra ai") == ["m1"]  # the indexable word finds nothing: the short ones by LIKE
-
-
-async def test_memory_uses_match_against_for_full_words(mysql: Backend) -> None:
-    store = await mysql.memory_store()
-    dialect = store.dialect
-    words = dialect.memory_fts_search_stmt(APP, USER, ["meeting", "safety"], 5)
-    assert "MATCH (search_text) AGAINST (? IN BOOLEAN MODE)" in words.sql and "LIKE" not in words.sql
-    assert '"meeting" "safety"' in words.params
-    # Tokens too short for the FULLTEXT index are left out while any token is indexable...
-    mixed = dialect.memory_fts_search_stmt(APP, USER, ["ai", "is", "safety"], 5)
-    assert "MATCH" in mixed.sql and "LIKE" not in mixed.sql
-    assert mixed.params[0] == '"safety"'
-    # ...and only a query with none ranks by whole-token LIKE.
-    short = dialect.memory_fts_search_stmt(APP, USER, ["ai", "is"], 5)
-    assert "MATCH" not in short.sql and "LIKE" in short.sql
