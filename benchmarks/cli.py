@@ -9,8 +9,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from benchmarks.contenders.memory import DEFAULT_MODES, QUICK_MODES, parse_modes
 from benchmarks.results import Results
-from benchmarks.runner import FAMILIES, RunOptions, run
+from benchmarks.runner import FAMILIES, RunOptions, SelfCheckError, run
 from benchmarks.sizes import FULL, QUICK, Sizes
 
 __all__ = ["main"]
@@ -27,6 +28,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated families, of {','.join(FAMILIES)} (default: all reachable; --quick: memory,sqlite)",
     )
     parser.add_argument("--workloads", default=",".join(ALL_WORKLOADS), help="comma-separated subset of W1..W6")
+    parser.add_argument(
+        "--memory-modes",
+        default=None,
+        help="W5 search modes of this library, e.g. 'lexical,hybrid=fake:384,semantic=sentence-transformers:"
+        "all-MiniLM-L6-v2' (default: lexical plus semantic/hybrid with all-MiniLM-L6-v2 and hybrid with fake:384; "
+        "--quick: lexical plus semantic/hybrid with fake:384)",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="directory for the reports")
     parser.add_argument(
         "--docs", type=Path, default=None, help="also rewrite the results section of this markdown file"
@@ -50,7 +58,7 @@ def _load(path: Path) -> tuple[dict[str, Any], Results, RunOptions]:
         sizes=sizes,
         families=tuple(data["families"]),
         workloads=frozenset(data["workloads"]),
-        quick=sizes == QUICK,
+        quick=bool(data["machine"].get("quick", sizes == QUICK)),
     )
     return data["machine"], Results.from_dict(data), options
 
@@ -70,10 +78,17 @@ def main(argv: list[str] | None = None) -> int:
         families=tuple(name.strip() for name in families.split(",") if name.strip()),
         workloads=frozenset(name.strip().upper() for name in args.workloads.split(",") if name.strip()),
         quick=args.quick,
+        memory_modes=parse_modes(args.memory_modes)
+        if args.memory_modes
+        else (QUICK_MODES if args.quick else DEFAULT_MODES),
     )
     # A terminated run still drops its schemas, databases and temporary files (run's finally).
     signal.signal(signal.SIGTERM, _interrupt)
-    machine, results = asyncio.run(run(options))
+    try:
+        machine, results = asyncio.run(run(options))
+    except SelfCheckError as error:
+        print(error)
+        return 2
     from benchmarks.report import write_reports
 
     paths = write_reports(machine, results, options, args.out, args.docs)

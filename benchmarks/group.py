@@ -84,8 +84,13 @@ class Group(Generic[C]):
                 contender = spec.make(endpoint)
                 await contender.open()
             except Exception as error:
-                self.results.note(f"{spec.label}: could not open ({type(error).__name__}: {error}); skipped")
-                traceback.print_exc()
+                refused = spec.refused(error)
+                if refused:
+                    keys = ", ".join(f"extension_config['adk'][{key!r}]" for key in refused)
+                    self.results.skip(spec, f"the installed library refuses {keys} ({str(error).split(';')[0]})")
+                else:
+                    self.results.note(f"{spec.label}: could not open ({type(error).__name__}: {error}); skipped")
+                    traceback.print_exc()
                 continue
             self.live[name] = contender
             tally = self._tally(spec)

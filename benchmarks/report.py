@@ -36,6 +36,7 @@ def write_reports(machine: dict[str, Any], results: Results, options: Any, out: 
         "rows": [row.as_dict() for row in results.rows],
         "targets": [verdict.as_dict() for verdict in verdicts],
         "notes": results.notes,
+        "skipped": results.skipped,
     }
     json_path = out / f"results-{name}.json"
     json_path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")

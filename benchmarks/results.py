@@ -53,6 +53,8 @@ class Results:
 
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Contenders not measured because the installed library refused their settings: name, label, why.
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def add(
         self,
@@ -85,13 +87,25 @@ class Results:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Results:
         """The rows and notes of a results JSON file."""
-        return cls(rows=[Row.from_dict(row) for row in data["rows"]], notes=list(data.get("notes", [])))
+        return cls(
+            rows=[Row.from_dict(row) for row in data["rows"]],
+            notes=list(data.get("notes", [])),
+            skipped=list(data.get("skipped", [])),
+        )
 
     def find(self, workload: str, case: str, contender: str) -> Row | None:
         for row in self.rows:
             if (row.workload, row.case, row.contender) == (workload, case, contender):
                 return row
         return None
+
+    def skip(self, spec: Spec, why: str) -> None:
+        """``spec`` was not measured: the installed library refuses its settings (noted once per variant)."""
+        entry = {"contender": spec.name, "label": spec.label, "family": spec.family, "variant": spec.variant}
+        if entry in [{key: item.get(key) for key in entry} for item in self.skipped]:
+            return
+        self.skipped.append({**entry, "why": why})
+        self.note(f"{spec.label}: not measured, {why}")
 
     def note(self, text: str) -> None:
         print(f"note: {text}", flush=True)

@@ -13,10 +13,11 @@ from typing import Any
 from benchmarks.contenders import session_specs
 from benchmarks.contenders.artifacts import artifact_specs
 from benchmarks.contenders.base import Endpoint, Family
-from benchmarks.contenders.memory import memory_specs
+from benchmarks.contenders.memory import LEXICAL, MemoryMode, memory_specs
 from benchmarks.environment import describe_machine, fsync_ms, load_average
 from benchmarks.group import Group
 from benchmarks.leases import DIR_PREFIX, Lease, probe_table
+from benchmarks.memory_corpus import check_questions, load_questions
 from benchmarks.results import Results
 from benchmarks.servers import Namespaces, Server, commit_ms, servers_from_env
 from benchmarks.sizes import Sizes
@@ -25,7 +26,7 @@ from benchmarks.workloads.artifacts import run_artifacts
 from benchmarks.workloads.memory import run_memory
 from benchmarks.workloads.sessions import run_sessions
 
-__all__ = ["RunOptions", "run"]
+__all__ = ["RunOptions", "SelfCheckError", "run", "self_check"]
 
 FAMILIES: tuple[Family, ...] = ("memory", "sqlite", "postgres", "mysql", "duckdb")
 SERVER_FAMILIES = ("postgres", "mysql")
@@ -37,6 +38,12 @@ class RunOptions:
     families: tuple[str, ...]
     workloads: frozenset[str]
     quick: bool
+    #: W5: this library's search modes (lexical, and semantic/hybrid with an embedder).
+    memory_modes: tuple[MemoryMode, ...] = (LEXICAL,)
+
+
+class SelfCheckError(RuntimeError):
+    """The harness's own inputs are unsound (a paraphrase question shares a stem with its fact, ...)."""
 
 
 async def _group(
@@ -59,8 +66,16 @@ async def _group(
     return group, stack
 
 
+def self_check() -> list[str]:
+    """Problems with the harness's own inputs; a run refuses to start while there is one."""
+    return check_questions(load_questions())
+
+
 async def run(options: RunOptions) -> tuple[dict[str, Any], Results]:
     """Run every selected workload; returns (machine description, results)."""
+    problems = self_check()
+    if problems:
+        raise SelfCheckError("the harness's self-check failed:\n- " + "\n- ".join(problems))
     results = Results()
     wanted = {family for family in options.families if family in SERVER_FAMILIES}
     servers, notes = await servers_from_env(wanted)
@@ -114,7 +129,8 @@ async def _run_family(
                 finally:
                     await group.close()
     if "W5" in options.workloads:
-        await _run_group(family, memory_specs(family), "memory", run_memory, namespaces, servers, options, results)
+        specs = memory_specs(family, options.memory_modes)
+        await _run_group(family, specs, "memory", run_memory, namespaces, servers, options, results)
     if "W6" in options.workloads:
         await _run_group(
             family, artifact_specs(family), "artifacts", run_artifacts, namespaces, servers, options, results

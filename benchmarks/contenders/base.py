@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -133,6 +133,18 @@ class Spec:
     counter: Counter
     #: Whether the driver is sync (run in a worker thread by the async service/floor).
     concurrent: bool = True
+    #: ``extension_config["adk"]`` keys this contender sets beyond the defaults (a variant of this library).
+    settings: dict[str, Any] = field(default_factory=dict)
+    #: What distinguishes this variant ("hybrid (fake:384)", "group commit on"); "" for the default.
+    variant: str = ""
+
+    def refused(self, error: BaseException) -> list[str]:
+        """The keys of :attr:`settings` that ``error`` (a ``ConfigError``) names: the library refuses them."""
+        from sqlspec_adk.errors import ConfigError
+
+        if not isinstance(error, ConfigError):
+            return []
+        return [key for key in self.settings if repr(key) in str(error) or key in str(error)]
 
     def make(self, endpoint: Endpoint) -> Any:
         contender = self.build(endpoint)
