@@ -22,7 +22,6 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,11 +29,10 @@ from sqlspec_adk.artifact.service import SQLSpecArtifactService
 from sqlspec_adk.config import DatabaseConfig
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.memory.service import SQLSpecMemoryService
-from sqlspec_adk.migrations import LATEST_VERSION
+from sqlspec_adk.migrations import LATEST_VERSION, current_version
 from sqlspec_adk.modes import call
-from sqlspec_adk.operations.database import close_config, run_op
-from sqlspec_adk.protocol import Fetch, Op, Stmt
-from sqlspec_adk.registry import ADAPTERS, load_adapter, parse_bool, parse_uri, redact_uri, scheme_for
+from sqlspec_adk.operations.database import close_config
+from sqlspec_adk.registry import ADAPTERS, load_adapter, parse_uri, redact_uri, scheme_for
 from sqlspec_adk.service import SQLSpecSessionService
 
 if TYPE_CHECKING:
@@ -81,14 +79,6 @@ def _block_on(factory: Callable[[], Awaitable[T]]) -> T:
     return result
 
 
-def _schema_version(config: DatabaseConfig) -> Op[int]:
-    """Recorded schema version, read only (a missing metadata table raises the driver's error)."""
-    row = yield Stmt(
-        f"SELECT meta_value FROM {config.dialect.metadata_table} WHERE meta_key = ?", ("schema_version",), Fetch.ONE
-    )
-    return int(row[0]) if row else 0
-
-
 def _prepare(config: DatabaseConfig, store: Any, uri: str, create: bool) -> None:
     """Create the tables now, or check that they exist; either way the pool is closed afterwards."""
 
@@ -97,17 +87,14 @@ def _prepare(config: DatabaseConfig, store: Any, uri: str, create: bool) -> None
             if create:
                 await call(store.create_tables)
                 return
-            try:
-                version = await run_op(config, partial(_schema_version, config), write=False)
-            except Exception as error:  # the driver's own "no such table" error
-                raise ConfigError(
-                    f"the sqlspec-adk tables are missing ({type(error).__name__}: {error}); "
-                    f"run: sqlspec-adk migrate upgrade '{uri}' (or drop create_tables=false from the URI)"
-                ) from error
+            version = await current_version(config)
             if version < LATEST_VERSION:
+                missing = (
+                    "the sqlspec-adk tables are missing" if version == 0 else f"the schema is at version {version}"
+                )
                 raise ConfigError(
-                    f"the sqlspec-adk schema is at version {version}, this library needs {LATEST_VERSION}; "
-                    f"run: sqlspec-adk migrate upgrade '{uri}'"
+                    f"{missing}, this library needs version {LATEST_VERSION}; run: sqlspec-adk migrate upgrade "
+                    f"'{uri}' (or drop create_tables=false from the URI)"
                 )
         finally:
             await close_config(config)
@@ -126,12 +113,13 @@ def _build(uri: str, index: int, kwargs: dict[str, Any]) -> tuple[DatabaseConfig
         logger.warning("sqlspec-adk: ignoring service keyword arguments %s", unexpected)
     parsed = parse_uri(uri)
     classes = load_adapter(parsed.driver)
+    # A URI's services create (or upgrade) the tables at startup unless it says create_tables=false.
+    adk = {"create_tables": True, **parsed.adk}
     config: DatabaseConfig = classes[0](
-        connection_config=parsed.connection, pool_config=parsed.pool or None, extension_config={"adk": parsed.adk}
+        connection_config=parsed.connection, pool_config=parsed.pool or None, extension_config={"adk": adk}
     )
     store = classes[index](config)
-    create = parse_bool(parsed.integration.get("create_tables", "true"), "create_tables")
-    return config, store, create
+    return config, store, bool(config.adk.create_tables)
 
 
 def default_artifact_location(config: DatabaseConfig) -> str | None:

@@ -50,6 +50,13 @@ def _build_parser() -> argparse.ArgumentParser:
         sub.add_argument("uri", help=_URI_HELP)
     render = migrate_commands.add_parser("render", help="print the schema SQL for one dialect (no connection)")
     render.add_argument("uri", help="database URI naming the driver (and table options)")
+    generate = migrate_commands.add_parser(
+        "generate", help="write one migration file per schema version for your own tool (no connection)"
+    )
+    generate.add_argument("uri", help="database URI naming the driver (and table options)")
+    generate.add_argument("--format", choices=["sql", "flyway", "alembic"], default="sql")
+    generate.add_argument("--out", required=True, help="directory to write the files into")
+    generate.add_argument("--head", default=None, help="alembic: the project's current head revision to build on")
 
     for name in ADK_COMMANDS:
         commands.add_parser(
@@ -114,22 +121,32 @@ def _owner(value: str | None) -> Any:
         return value
 
 
-async def _migrate(command: str, uri: str) -> int:
-    from sqlspec_adk.migrations import LATEST_VERSION, current_version, render, upgrade
-    from sqlspec_adk.operations.database import close_config, run_op
-    from sqlspec_adk.registry import config_from_uri
+async def _migrate(args: argparse.Namespace) -> int:
+    from sqlspec_adk.migrations import LATEST_VERSION, current_version, upgrade
+    from sqlspec_adk.migrations.files import generate, render
+    from sqlspec_adk.operations.database import close_config
+    from sqlspec_adk.registry import config_from_uri, redact_uri
 
-    _, config = config_from_uri(uri)
-    if command == "render":
+    _, config = config_from_uri(args.uri)
+    if args.migrate_command == "render":
         sys.stdout.write(render(config.dialect))
         return 0
+    if args.migrate_command == "generate":
+        for path in generate(config.dialect, args.format, Path(args.out), head=args.head):
+            print(f"wrote {path}")
+        return 0
     try:
-        if command == "upgrade":
-            version = await run_op(config, lambda: upgrade(config.dialect), write=True, name="migrate")
+        if args.migrate_command == "upgrade":
+            version = await upgrade(config)
             print(f"schema at version {version} (latest {LATEST_VERSION})")
         else:
-            version = await run_op(config, lambda: current_version(config.dialect), write=True, name="migrate")
-            state = "up to date" if version == LATEST_VERSION else f"behind: run 'sqlspec-adk migrate upgrade {uri}'"
+            version = await current_version(config)
+            if version == LATEST_VERSION:
+                state = "up to date"
+            elif version > LATEST_VERSION:
+                state = f"newer than this sqlspec-adk knows ({LATEST_VERSION}): upgrade sqlspec-adk"
+            else:
+                state = f"behind: run 'sqlspec-adk migrate upgrade {redact_uri(args.uri)}'"
             print(f"schema version {version} (latest {LATEST_VERSION}): {state}")
     finally:
         await close_config(config)
@@ -275,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="sqlspec-adk-demo-") as folder:
                 return asyncio.run(run_demo(Path(folder) / "demo.db", args.driver))
         if args.command == "migrate":
-            return asyncio.run(_migrate(args.migrate_command, args.uri))
+            return asyncio.run(_migrate(args))
         if args.command == "import-adk":
             return asyncio.run(_import_adk(args))
         if args.command == "export":

@@ -67,6 +67,8 @@ class DatabaseConfig(abc.ABC):
         self.pool_config: dict[str, Any] = dict(pool_config or {})
         self.extension_config: dict[str, Any] = extension
         self.adk: ADKConfig = ADKConfig.from_mapping(adk_raw)
+        #: Per component, what the stores' schema check found (see :mod:`sqlspec_adk.migrations.guard`).
+        self.schema_checks: dict[str, str] = {}
         _ = self.dialect  # dialect-specific checks fail here, at construction
         self.configure()
 
@@ -76,6 +78,10 @@ class DatabaseConfig(abc.ABC):
         Reads ``connection_config``/``pool_config``/``adk``, validates what the
         driver needs and sets up the (empty) pool; raises ``ConfigError``. No I/O.
         """
+
+    def database_missing(self) -> bool:
+        """Whether the database does not exist yet (a file family's file), so a read-only check creates nothing."""
+        return False
 
     @cached_property
     def dialect(self) -> Dialect:

@@ -19,6 +19,7 @@ __all__ = [
     "EventConflictError",
     "InputValidationError",
     "InvalidStateError",
+    "MigrationError",
     "SessionNotFoundError",
     "StaleSessionError",
 ]
@@ -42,3 +43,7 @@ class ArtifactIntegrityError(RuntimeError):
 
 class EventConflictError(ValueError):
     """An event id the session already holds was appended again with different content; nothing was written."""
+
+
+class MigrationError(RuntimeError):
+    """The schema cannot be used or upgraded as it is; the message says what to run or install."""

@@ -70,17 +70,23 @@ class Operation(Generic[T]):
     ``build`` returns a new generator each time, from inputs validated and
     prepared before the operation was made, so every attempt runs the same
     operation from the start. ``table`` names the main table (tracing).
+    ``own_connection``: the connection is closed after the operation instead of
+    going back to the pool, so session state it set (a session-level lock, a
+    session variable) never outlives it.
     """
 
     name: str
     build: Callable[[], Op[T]]
     write: bool
     table: str = ""
+    own_connection: bool = False
 
 
-def operation(name: str, build: Callable[[], Op[T]], *, write: bool, table: str = "") -> Operation[T]:
+def operation(
+    name: str, build: Callable[[], Op[T]], *, write: bool, table: str = "", own_connection: bool = False
+) -> Operation[T]:
     """An :class:`Operation` (a shorthand that keeps call sites on one line)."""
-    return Operation(name, build, write, table)
+    return Operation(name, build, write, table, own_connection)
 
 
 @dataclass(frozen=True, slots=True)

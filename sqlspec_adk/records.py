@@ -109,13 +109,17 @@ class ArtifactRecord(TypedDict):
 
 @dataclass(frozen=True, slots=True)
 class EventWrite:
-    """The stored columns of one event, prepared before the append transaction."""
+    """The stored columns of one event, prepared before the append transaction.
+
+    ``compaction``: the event carries an ``EventCompaction`` (a summary of earlier events).
+    """
 
     id: str
-    invocation_id: str
-    author: str
+    invocation_id: str | None
+    author: str | None
     timestamp: float
     event_json: str
+    compaction: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,9 @@ URI rules (see ``docs/configuration.md``):
   ``-`` (``sqlspec+cockroach-asyncpg://``), which is the only form Python's URL
   parser (and so ADK's service registry) accepts as a scheme.
 - Query parameters named like an ``extension_config["adk"]`` key go to the adk
-  config; ``pool_<name>`` goes to ``pool_config[<name>]``; ``create_tables``
-  is read by the ADK integration; anything else stays with the driver (in the
+  config (``create_tables`` among them: the ADK integration creates the
+  tables at startup unless it is false); ``pool_<name>`` goes to
+  ``pool_config[<name>]``; anything else stays with the driver (in the
   DSN for PostgreSQL drivers) or is a ``ConfigError`` where the driver has no
   place for it.
 """
@@ -26,7 +27,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from sqlspec_adk.config import DatabaseConfig
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.settings import KNOWN_KEYS
+from sqlspec_adk.settings import BOOL_KEYS, KNOWN_KEYS
 
 __all__ = [
     "ADAPTERS",
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 #: Query parameters the ADK integration reads itself (never passed to a config).
-INTEGRATION_KEYS = frozenset({"create_tables"})
+INTEGRATION_KEYS: frozenset[str] = frozenset()
 
 _BOOLEAN_WORDS = {
     "true": True,
@@ -225,7 +226,7 @@ def load_adapter(driver: str) -> tuple[Any, Any, Any, Any]:
 
 
 def _adk_value(key: str, value: str) -> Any:
-    if key in ("enable_sessions", "enable_memory", "enable_artifacts", "memory_use_fts"):
+    if key in BOOL_KEYS or key == "memory_use_fts":
         return parse_bool(value, key)
     if key == "memory_max_results":
         try:

@@ -36,11 +36,17 @@ class SQLSpecSessionService(BaseSessionService):
 
     ``owner_id`` fills the configured ``owner_id_column`` of new sessions: a
     value, or a callable ``(app_name, user_id) -> value``.
+    ``skip_compacted_events`` (default: the config's key of that name):
+    ``get_session`` loads the compaction events and only the events no
+    compaction covers; the model sees the same history, from far fewer rows.
     """
 
-    def __init__(self, store: AnyStore, *, owner_id: OwnerId = None) -> None:
+    def __init__(
+        self, store: AnyStore, *, owner_id: OwnerId = None, skip_compacted_events: Optional[bool] = None
+    ) -> None:
         self.store = store
         self._owner_id = owner_id
+        self.skip_compacted_events = skip_compacted_events
 
     def _owner_for(self, app_name: str, user_id: str) -> Any:
         return self._owner_id(app_name, user_id) if callable(self._owner_id) else self._owner_id
@@ -81,6 +87,7 @@ class SQLSpecSessionService(BaseSessionService):
             session_id=session_id.strip(),
             num_recent_events=config.num_recent_events if config else None,
             after_timestamp=config.after_timestamp if config else None,
+            skip_compacted_events=self.skip_compacted_events,
         )
         return _to_session(snapshot) if snapshot is not None else None
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.identifiers import ColumnDefinition, parse_column_definition, validate_identifier
 
-__all__ = ["KNOWN_KEYS", "ADKConfig"]
+__all__ = ["BOOL_KEYS", "KNOWN_KEYS", "ADKConfig"]
 
 _TABLE_KEYS: dict[str, str] = {
     "session_table": "adk_session",
@@ -25,7 +25,18 @@ _TABLE_KEYS: dict[str, str] = {
     "memory_table": "adk_memory",
     "artifact_table": "adk_artifact",
 }
-_BOOL_KEYS = ("enable_sessions", "enable_memory", "enable_artifacts")
+#: Keys whose value is true or false (URI query parameters are parsed as such).
+BOOL_KEYS = (
+    "enable_sessions",
+    "enable_memory",
+    "enable_artifacts",
+    "include_sessions_migration",
+    "include_memory_migration",
+    "include_artifacts_migration",
+    "create_tables",
+    "memory_follows_sessions",
+    "skip_compacted_events",
+)
 _OTHER_KEYS = (
     "artifact_storage_uri",
     "artifact_storage_options",
@@ -36,7 +47,7 @@ _OTHER_KEYS = (
     "fts_config",
     "busy_timeout",
 )
-KNOWN_KEYS = frozenset((*_TABLE_KEYS, *_BOOL_KEYS, *_OTHER_KEYS))
+KNOWN_KEYS = frozenset((*_TABLE_KEYS, *BOOL_KEYS, *_OTHER_KEYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +56,14 @@ class ADKConfig:
 
     ``memory_use_fts`` is ``None`` when unset, meaning "on wherever the dialect
     has full-text search". ``busy_timeout`` is seconds a writer waits for a lock.
+    ``include_*_migration`` false leaves those tables out of the library's
+    migrations (a team manages them with its own tool); the stores then only
+    check that they exist. ``create_tables``: a store brings the schema up to
+    date on first use instead of refusing a database that is behind.
+    ``memory_follows_sessions``: deleting a session (or retention of idle
+    sessions) deletes its memory entries too. ``skip_compacted_events``:
+    ``get_session`` loads the compaction events and the events no compaction
+    covers, not the raw events a compaction summarized.
     """
 
     session_table: str = "adk_session"
@@ -60,6 +79,12 @@ class ADKConfig:
     enable_sessions: bool = True
     enable_memory: bool = True
     enable_artifacts: bool = True
+    include_sessions_migration: bool = True
+    include_memory_migration: bool = True
+    include_artifacts_migration: bool = True
+    create_tables: bool = False
+    memory_follows_sessions: bool = False
+    skip_compacted_events: bool = False
     memory_use_fts: bool | None = None
     memory_max_results: int = 20
     owner_id_column: ColumnDefinition | None = None
@@ -85,7 +110,7 @@ class ADKConfig:
         duplicates = sorted({name for name in tables if tables.count(name) > 1})
         if duplicates:
             raise ConfigError(f"extension_config['adk'] names the same table twice: {', '.join(duplicates)}")
-        for key in _BOOL_KEYS:
+        for key in BOOL_KEYS:
             if key in raw:
                 values[key] = _require_bool(raw[key], key)
         if "memory_use_fts" in raw and raw["memory_use_fts"] is not None:

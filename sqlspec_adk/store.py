@@ -11,8 +11,7 @@ same at every layer: ``service.append_event`` → ``store.append_event`` →
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from google.adk.events.event import Event
 from google.adk.platform import time as platform_time
@@ -20,7 +19,9 @@ from google.adk.platform import time as platform_time
 from sqlspec_adk.config import AsyncDatabaseConfig, DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.converters import StateDelta, check_key_text, encode_event, split_state
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.migrations import upgrade
+from sqlspec_adk.lifecycle import AsyncLifecycle, SyncLifecycle
+from sqlspec_adk.migrations.guard import mark_current
+from sqlspec_adk.migrations.runner import upgrade, upgrade_sync
 from sqlspec_adk.protocol import Operation, operation
 from sqlspec_adk.records import AppendResult, EventWrite, Expected, SessionPage, SessionSnapshot
 
@@ -35,15 +36,14 @@ Scoped = tuple[dict[str, Any], dict[str, Any]]
 class SessionStoreBase(Generic[C]):
     """Session operations prepared for one config; shared by the async and sync stores."""
 
+    component: ClassVar[str] = "sessions"
+
     def __init__(self, config: C) -> None:
         if not config.adk.enable_sessions:
             raise ConfigError("extension_config['adk']['enable_sessions'] is false: this config has no session tables")
         self.config = config
         self.dialect = config.dialect
         self.sql = config.dialect.sessions
-
-    def _create_tables(self) -> Operation[int]:
-        return operation("create_tables", lambda: upgrade(self.dialect), write=True)
 
     def _create_session(
         self, *, app_name: str, user_id: str, session_id: str, state: Mapping[str, Any] | None, owner_id: Any
@@ -67,10 +67,12 @@ class SessionStoreBase(Generic[C]):
         session_id: str,
         num_recent_events: int | None,
         after_timestamp: float | None,
+        skip_compacted_events: bool | None,
     ) -> Operation[SessionSnapshot | None]:
         if num_recent_events is not None and num_recent_events < 0:
             raise ValueError(f"num_recent_events must be >= 0, got {num_recent_events}")
         check_key_text(app_name=app_name, user_id=user_id, session_id=session_id)
+        skip = self.config.adk.skip_compacted_events if skip_compacted_events is None else skip_compacted_events
         return operation(
             "get_session",
             lambda: self.sql.get_session(
@@ -79,6 +81,7 @@ class SessionStoreBase(Generic[C]):
                 session_id=session_id,
                 num_recent_events=num_recent_events,
                 after_timestamp=after_timestamp,
+                skip_compacted=skip,
             ),
             write=False,
             table=self.config.adk.session_table,
@@ -141,6 +144,7 @@ class SessionStoreBase(Generic[C]):
             author=event.author,
             timestamp=float(event.timestamp),
             event_json=encode_event(event),
+            compaction=bool(event.actions and event.actions.compaction),
         )
         prepared = delta
         return operation(
@@ -181,12 +185,14 @@ def _require_keys(**values: object) -> None:
     check_key_text(**values)
 
 
-class BaseAsyncADKStore(SessionStoreBase[AC]):
+class BaseAsyncADKStore(SessionStoreBase[AC], AsyncLifecycle[AC]):
     """Session store over an async driver."""
 
     async def create_tables(self) -> int:
-        """Bring the schema to the newest version (idempotent); returns that version."""
-        return await self.config.arun(self._create_tables())
+        """Bring the schema to the newest version (idempotent, safe to run from many processes); returns it."""
+        version = await upgrade(self.config)
+        mark_current(self.config)
+        return version
 
     async def create_session(
         self,
@@ -201,7 +207,7 @@ class BaseAsyncADKStore(SessionStoreBase[AC]):
         op = self._create_session(
             app_name=app_name, user_id=user_id, session_id=session_id, state=state, owner_id=owner_id
         )
-        return await self.config.arun(op)
+        return await self._arun(op)
 
     async def get_session(
         self,
@@ -211,32 +217,35 @@ class BaseAsyncADKStore(SessionStoreBase[AC]):
         session_id: str,
         num_recent_events: int | None = None,
         after_timestamp: float | None = None,
+        skip_compacted_events: bool | None = None,
     ) -> SessionSnapshot | None:
-        """The session, its scoped state and its newest ``num_recent_events`` events at or after a time, or None."""
+        """The session, its scoped state and its newest ``num_recent_events`` events at or after a time, or None.
+
+        ``skip_compacted_events`` (default: the config's): leave out the raw events a compaction covers.
+        """
         op = self._get_session(
             app_name=app_name,
             user_id=user_id,
             session_id=session_id,
             num_recent_events=num_recent_events,
             after_timestamp=after_timestamp,
+            skip_compacted_events=skip_compacted_events,
         )
-        return await self.config.arun(op)
+        return await self._arun(op)
 
     async def list_sessions(
         self, *, app_name: str, user_id: str | None = None, limit: int | None = None, cursor: str | None = None
     ) -> SessionPage:
         """One page of sessions without events, oldest-updated first; ``cursor`` continues a previous page."""
-        return await self.config.arun(
-            self._list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor)
-        )
+        return await self._arun(self._list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor))
 
     async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> int:
         """Delete a session and its events; returns 0 or 1."""
-        return await self.config.arun(self._delete_session(app_name=app_name, user_id=user_id, session_id=session_id))
+        return await self._arun(self._delete_session(app_name=app_name, user_id=user_id, session_id=session_id))
 
     async def get_scoped_state(self, *, app_name: str, user_id: str) -> Scoped:
         """(app state, user state) without prefixes; empty dicts when none is stored."""
-        return await self.config.arun(self._get_scoped_state(app_name=app_name, user_id=user_id))
+        return await self._arun(self._get_scoped_state(app_name=app_name, user_id=user_id))
 
     async def append_event(
         self,
@@ -264,35 +273,25 @@ class BaseAsyncADKStore(SessionStoreBase[AC]):
             event=event,
             delta=delta,
         )
-        return await self.config.arun(op)
+        return await self._arun(op)
 
     async def delete_events_before(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: delete events with ``timestamp < before`` (epoch seconds); returns the count."""
-        return await self.config.arun(self._delete_events_before(before=before, app_name=app_name))
+        return await self._arun(self._delete_events_before(before=before, app_name=app_name))
 
     async def delete_idle_sessions(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: delete sessions not updated since ``before`` and their events; returns the count."""
-        return await self.config.arun(self._delete_idle_sessions(before=before, app_name=app_name))
-
-    async def close(self) -> None:
-        """Close the config's pool (idempotent; the store can be used again afterwards)."""
-        await self.config.close_pool()
-
-    async def __aenter__(self) -> BaseAsyncADKStore[AC]:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        await self.close()
+        return await self._arun(self._delete_idle_sessions(before=before, app_name=app_name))
 
 
-class BaseSyncADKStore(SessionStoreBase[SC]):
+class BaseSyncADKStore(SessionStoreBase[SC], SyncLifecycle[SC]):
     """Session store over a sync driver: the same operations, run on the calling thread."""
 
     def create_tables(self) -> int:
-        """Bring the schema to the newest version (idempotent); returns that version."""
-        return self.config.run(self._create_tables())
+        """Bring the schema to the newest version (idempotent, safe to run from many processes); returns it."""
+        version = upgrade_sync(self.config)
+        mark_current(self.config)
+        return version
 
     def create_session(
         self,
@@ -307,7 +306,7 @@ class BaseSyncADKStore(SessionStoreBase[SC]):
         op = self._create_session(
             app_name=app_name, user_id=user_id, session_id=session_id, state=state, owner_id=owner_id
         )
-        return self.config.run(op)
+        return self._run(op)
 
     def get_session(
         self,
@@ -317,30 +316,35 @@ class BaseSyncADKStore(SessionStoreBase[SC]):
         session_id: str,
         num_recent_events: int | None = None,
         after_timestamp: float | None = None,
+        skip_compacted_events: bool | None = None,
     ) -> SessionSnapshot | None:
-        """The session, its scoped state and its newest ``num_recent_events`` events at or after a time, or None."""
+        """The session, its scoped state and its newest ``num_recent_events`` events at or after a time, or None.
+
+        ``skip_compacted_events`` (default: the config's): leave out the raw events a compaction covers.
+        """
         op = self._get_session(
             app_name=app_name,
             user_id=user_id,
             session_id=session_id,
             num_recent_events=num_recent_events,
             after_timestamp=after_timestamp,
+            skip_compacted_events=skip_compacted_events,
         )
-        return self.config.run(op)
+        return self._run(op)
 
     def list_sessions(
         self, *, app_name: str, user_id: str | None = None, limit: int | None = None, cursor: str | None = None
     ) -> SessionPage:
         """One page of sessions without events, oldest-updated first; ``cursor`` continues a previous page."""
-        return self.config.run(self._list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor))
+        return self._run(self._list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor))
 
     def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> int:
         """Delete a session and its events; returns 0 or 1."""
-        return self.config.run(self._delete_session(app_name=app_name, user_id=user_id, session_id=session_id))
+        return self._run(self._delete_session(app_name=app_name, user_id=user_id, session_id=session_id))
 
     def get_scoped_state(self, *, app_name: str, user_id: str) -> Scoped:
         """(app state, user state) without prefixes; empty dicts when none is stored."""
-        return self.config.run(self._get_scoped_state(app_name=app_name, user_id=user_id))
+        return self._run(self._get_scoped_state(app_name=app_name, user_id=user_id))
 
     def append_event(
         self,
@@ -361,24 +365,12 @@ class BaseSyncADKStore(SessionStoreBase[SC]):
             event=event,
             delta=delta,
         )
-        return self.config.run(op)
+        return self._run(op)
 
     def delete_events_before(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: delete events with ``timestamp < before`` (epoch seconds); returns the count."""
-        return self.config.run(self._delete_events_before(before=before, app_name=app_name))
+        return self._run(self._delete_events_before(before=before, app_name=app_name))
 
     def delete_idle_sessions(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: delete sessions not updated since ``before`` and their events; returns the count."""
-        return self.config.run(self._delete_idle_sessions(before=before, app_name=app_name))
-
-    def close(self) -> None:
-        """Close the config's pool (idempotent; the store can be used again afterwards)."""
-        self.config.close_pool()
-
-    def __enter__(self) -> BaseSyncADKStore[SC]:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
+        return self._run(self._delete_idle_sessions(before=before, app_name=app_name))

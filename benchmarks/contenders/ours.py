@@ -16,6 +16,7 @@ from benchmarks.events import session_state
 from sqlspec_adk.converters import encode_event, encode_state
 from sqlspec_adk.modes import call
 from sqlspec_adk.protocol import Op, Stmt, operation
+from sqlspec_adk.records import EventWrite
 from sqlspec_adk.service import SQLSpecSessionService
 
 __all__ = ["OursSessions", "seed_history_op", "seed_sessions_op"]
@@ -27,17 +28,10 @@ def seed_history_op(dialect: Any, user_id: str, session_id: str, events: list[Ev
     yield Stmt(
         dialect.sessions.insert_session_sql, (APP, user_id, session_id, encode_state(session_state(0)), last, last)
     )
+    keys = (APP, user_id, session_id)
     rows = [
-        (
-            APP,
-            user_id,
-            session_id,
-            seq,
-            event.id,
-            event.invocation_id,
-            event.author,
-            event.timestamp,
-            encode_event(event),
+        dialect.sessions.event_params(
+            keys, seq, EventWrite(event.id, event.invocation_id, event.author, event.timestamp, encode_event(event))
         )
         for seq, event in enumerate(events, start=1)
     ]
@@ -68,9 +62,9 @@ def seed_sessions_op(dialect: Any, user_id: str, count: int, start: float) -> Op
 class OursSessions(SessionContender):
     """``SQLSpecSessionService`` over ``adapter``'s store."""
 
-    def __init__(self, adapter: Adapter, endpoint: Endpoint) -> None:
+    def __init__(self, adapter: Adapter, endpoint: Endpoint, *, settings: dict[str, Any] | None = None) -> None:
         self.adapter = adapter
-        self.config = make_config(adapter, endpoint)
+        self.config = make_config(adapter, endpoint, **(settings or {}))
         self.store = adapter.classes()[1](self.config)
         self.service = SQLSpecSessionService(self.store)
 

@@ -7,8 +7,10 @@ connection runs, and the stdlib driver's answers to the engine's questions.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlspec_adk.adapters._sqlite_files import claim_sqlite_file, release_sqlite_file
 from sqlspec_adk.engine.driver import ErrorKind
@@ -18,6 +20,7 @@ __all__ = [
     "StdlibGlue",
     "classify_sqlite",
     "connect_arguments",
+    "database_file",
     "connection_pragmas",
     "execute_stdlib",
     "is_memory_database",
@@ -30,6 +33,15 @@ STDLIB = "the stdlib sqlite3 module (sqlite/aiosqlite adapters)"
 def is_memory_database(database: str) -> bool:
     """Whether ``database`` names a private in-memory database (one connection only)."""
     return database in ("", ":memory:") or ("mode=memory" in database and database.startswith("file:"))
+
+
+def database_file(database: str) -> str | None:
+    """The file a ``database`` argument names, or None for an in-memory database."""
+    if is_memory_database(database):
+        return None
+    if database.startswith("file:"):
+        return unquote(urlsplit(database).path)
+    return database
 
 
 def connect_arguments(connection_config: dict[str, Any], busy_timeout: float) -> tuple[str, dict[str, Any]]:
@@ -57,9 +69,12 @@ def connection_pragmas(database: str, busy_timeout: float) -> list[str]:
 
 
 def classify_sqlite(error: BaseException) -> ErrorKind | None:
-    """A unique-key violation is DUPLICATE; SQLite has no other error the engine may retry (busy waits already)."""
+    """A unique-key violation is DUPLICATE, DDL finding its column there EXISTS; nothing else is retried
+    (a busy database was already waited for, ``busy_timeout``)."""
     if isinstance(error, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(error):
         return ErrorKind.DUPLICATE
+    if isinstance(error, sqlite3.OperationalError) and str(error).startswith(("duplicate column name", "index ")):
+        return ErrorKind.EXISTS if "duplicate column" in str(error) or "already exists" in str(error) else None
     return None
 
 
@@ -92,6 +107,10 @@ class StdlibGlue:
 
     def classify(self, error: BaseException) -> ErrorKind | None:
         return classify_sqlite(error)
+
+    def database_missing(self) -> bool:
+        path = database_file(self.database)
+        return path is not None and not os.path.exists(path)
 
     def claim_file(self) -> None:
         """Refuse a file ADBC's SQLite has open in this process; call before opening a connection."""

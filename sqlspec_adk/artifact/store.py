@@ -11,12 +11,13 @@ construction.
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlspec_adk.config import AsyncDatabaseConfig, DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.migrations import upgrade
+from sqlspec_adk.lifecycle import AsyncLifecycle, SyncLifecycle
+from sqlspec_adk.migrations.guard import mark_current
+from sqlspec_adk.migrations.runner import upgrade, upgrade_sync
 from sqlspec_adk.protocol import Op, Operation, operation
 from sqlspec_adk.records import ArtifactKey, ArtifactRow, ArtifactWrite, validate_scope
 
@@ -32,6 +33,8 @@ Rows = list[ArtifactRow]
 class ArtifactStoreBase(Generic[C]):
     """Artifact operations prepared for one config; shared by the async and sync stores."""
 
+    component: ClassVar[str] = "artifacts"
+
     def __init__(self, config: C) -> None:
         if not config.adk.enable_artifacts:
             raise ConfigError("extension_config['adk']['enable_artifacts'] is false: this config has no artifact table")
@@ -42,9 +45,6 @@ class ArtifactStoreBase(Generic[C]):
     def _op(self, name: str, build: Any, *, write: bool) -> Operation[T]:
         op: Operation[T] = operation(name, build, write=write, table=self.config.adk.artifact_table)
         return op
-
-    def _create_tables(self) -> Operation[int]:
-        return operation("create_tables", lambda: upgrade(self.dialect), write=True)
 
     def _save_artifact_version(self, key: ArtifactKey, write: ArtifactWrite) -> Operation[int | None]:
         return self._op("save_artifact_version", lambda: self.sql.save_artifact_version(key, write), write=True)
@@ -78,99 +78,77 @@ class ArtifactStoreBase(Generic[C]):
         )
 
 
-class BaseAsyncADKArtifactStore(ArtifactStoreBase[AC]):
+class BaseAsyncADKArtifactStore(ArtifactStoreBase[AC], AsyncLifecycle[AC]):
     """Artifact metadata store over an async driver."""
 
     async def create_tables(self) -> int:
-        """Bring the schema to the newest version (idempotent); returns that version."""
-        return await self.config.arun(self._create_tables())
+        """Bring the schema to the newest version (idempotent, safe to run from many processes); returns it."""
+        version = await upgrade(self.config)
+        mark_current(self.config)
+        return version
 
     async def save_artifact_version(self, key: ArtifactKey, write: ArtifactWrite) -> int | None:
         """Insert the next version of ``key``; None means it lost every race (retry in a new transaction)."""
-        return await self.config.arun(self._save_artifact_version(key, write))
+        return await self._arun(self._save_artifact_version(key, write))
 
     async def get_artifact_version(self, key: ArtifactKey, version: int | None = None) -> ArtifactRow | None:
         """One version's row (newest when ``version`` is None), or None."""
-        return await self.config.arun(self._get_artifact_version(key, version))
+        return await self._arun(self._get_artifact_version(key, version))
 
     async def list_artifact_versions(self, key: ArtifactKey) -> Rows:
         """Every version's row, oldest first."""
-        return await self.config.arun(self._list_artifact_versions(key))
+        return await self._arun(self._list_artifact_versions(key))
 
     async def list_artifact_keys(self, *, app_name: str, user_id: str, session_id: str | None = None) -> list[str]:
         """Sorted filenames of the session (when given) and of the user scope (``user:`` names)."""
-        return await self.config.arun(
-            self._list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id)
-        )
+        return await self._arun(self._list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id))
 
     async def artifact_uri_exists(self, key: ArtifactKey, canonical_uri: str) -> bool:
         """Whether some version of ``key`` records ``canonical_uri``."""
-        return await self.config.arun(self._artifact_uri_exists(key, canonical_uri))
+        return await self._arun(self._artifact_uri_exists(key, canonical_uri))
 
     async def delete_artifact(self, key: ArtifactKey) -> Rows:
         """Delete every version's row (metadata only); returns them so the service drops their content."""
-        return await self.config.arun(self._delete_artifact(key))
+        return await self._arun(self._delete_artifact(key))
 
     async def delete_artifacts_before(self, *, before: float, app_name: str | None = None) -> Rows:
         """Retention: delete rows created before ``before`` (epoch seconds); returns them."""
-        return await self.config.arun(self._delete_artifacts_before(before=before, app_name=app_name))
-
-    async def close(self) -> None:
-        """Close the config's pool (idempotent; the store can be used again afterwards)."""
-        await self.config.close_pool()
-
-    async def __aenter__(self) -> BaseAsyncADKArtifactStore[AC]:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        await self.close()
+        return await self._arun(self._delete_artifacts_before(before=before, app_name=app_name))
 
 
-class BaseSyncADKArtifactStore(ArtifactStoreBase[SC]):
+class BaseSyncADKArtifactStore(ArtifactStoreBase[SC], SyncLifecycle[SC]):
     """Artifact metadata store over a sync driver: the same operations, run on the calling thread."""
 
     def create_tables(self) -> int:
-        """Bring the schema to the newest version (idempotent); returns that version."""
-        return self.config.run(self._create_tables())
+        """Bring the schema to the newest version (idempotent, safe to run from many processes); returns it."""
+        version = upgrade_sync(self.config)
+        mark_current(self.config)
+        return version
 
     def save_artifact_version(self, key: ArtifactKey, write: ArtifactWrite) -> int | None:
         """Insert the next version of ``key``; None means it lost every race (retry in a new transaction)."""
-        return self.config.run(self._save_artifact_version(key, write))
+        return self._run(self._save_artifact_version(key, write))
 
     def get_artifact_version(self, key: ArtifactKey, version: int | None = None) -> ArtifactRow | None:
         """One version's row (newest when ``version`` is None), or None."""
-        return self.config.run(self._get_artifact_version(key, version))
+        return self._run(self._get_artifact_version(key, version))
 
     def list_artifact_versions(self, key: ArtifactKey) -> Rows:
         """Every version's row, oldest first."""
-        return self.config.run(self._list_artifact_versions(key))
+        return self._run(self._list_artifact_versions(key))
 
     def list_artifact_keys(self, *, app_name: str, user_id: str, session_id: str | None = None) -> list[str]:
         """Sorted filenames of the session (when given) and of the user scope (``user:`` names)."""
-        return self.config.run(self._list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id))
+        return self._run(self._list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id))
 
     def artifact_uri_exists(self, key: ArtifactKey, canonical_uri: str) -> bool:
         """Whether some version of ``key`` records ``canonical_uri``."""
-        return self.config.run(self._artifact_uri_exists(key, canonical_uri))
+        return self._run(self._artifact_uri_exists(key, canonical_uri))
 
     def delete_artifact(self, key: ArtifactKey) -> Rows:
         """Delete every version's row (metadata only); returns them so the service drops their content."""
-        return self.config.run(self._delete_artifact(key))
+        return self._run(self._delete_artifact(key))
 
     def delete_artifacts_before(self, *, before: float, app_name: str | None = None) -> Rows:
         """Retention: delete rows created before ``before`` (epoch seconds); returns them."""
-        return self.config.run(self._delete_artifacts_before(before=before, app_name=app_name))
-
-    def close(self) -> None:
-        """Close the config's pool (idempotent; the store can be used again afterwards)."""
-        self.config.close_pool()
-
-    def __enter__(self) -> BaseSyncADKArtifactStore[SC]:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
+        return self._run(self._delete_artifacts_before(before=before, app_name=app_name))

@@ -62,6 +62,9 @@ class DialectCore:
     no_table: ClassVar[str] = ""
     #: Whether :meth:`insert_skip_sql` reports a lost race as a duplicate-key error (then counted as 0 rows).
     insert_skip_raises: ClassVar[bool] = False
+    #: A flag column's true and false as bound (families without a boolean type store 1 and 0).
+    true_value: ClassVar[Any] = True
+    false_value: ClassVar[Any] = False
 
     def __init__(self, adk: ADKConfig) -> None:
         self.adk = adk

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -35,8 +35,10 @@ from sqlspec_adk.records import (
 )
 
 __all__ = [
+    "MAX_RANGES",
     "STALE_MESSAGE",
     "SessionSQL",
+    "covered_ranges",
     "decode_cursor",
     "encode_cursor",
     "session_not_found",
@@ -98,11 +100,18 @@ class SessionSQL(DialectCore):
 
     @cached_property
     def insert_event_sql(self) -> str:
+        """Insert one event; its parameters are :meth:`event_params`."""
         return (
             f"INSERT INTO {self.events_table} "
-            "(app_name, user_id, session_id, seq, id, invocation_id, author, timestamp, event_data) "
-            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, {self.json.param})"
+            "(app_name, user_id, session_id, seq, id, invocation_id, author, timestamp, event_data, compaction) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, {self.json.param}, ?)"
         )
+
+    def event_params(self, keys: tuple[str, str, str], seq: int, event: EventWrite) -> tuple[Any, ...]:
+        """The parameters of :attr:`insert_event_sql` for ``event`` at position ``seq``."""
+        flag = self.true_value if event.compaction else self.false_value
+        text = self.json.text(event.event_json)
+        return (*keys, seq, event.id, event.invocation_id, event.author, event.timestamp, text, flag)
 
     @cached_property
     def select_app_state_sql(self) -> str:
@@ -274,9 +283,18 @@ class SessionSQL(DialectCore):
         session_id: str,
         num_recent_events: int | None = None,
         after_timestamp: float | None = None,
+        skip_compacted: bool = False,
     ) -> Op[SessionSnapshot | None]:
-        """The session with its newest events (in append order) and scoped state, or None."""
-        found = yield from self.select_session((app_name, user_id, session_id), num_recent_events, after_timestamp)
+        """The session with its newest events (in append order) and scoped state, or None.
+
+        ``skip_compacted``: of the raw events, only those no compaction event covers (see
+        :meth:`select_uncompacted`); the compaction events themselves are always there.
+        """
+        keys = (app_name, user_id, session_id)
+        if skip_compacted:
+            found = yield from self.select_uncompacted(keys, num_recent_events, after_timestamp)
+        else:
+            found = yield from self.select_session(keys, num_recent_events, after_timestamp)
         if found is None:
             return None
         row, event_rows = found
@@ -314,6 +332,55 @@ class SessionSQL(DialectCore):
         sql = self.select_events_sql(after=after_timestamp is not None, limit=num_recent_events is not None)
         rows = yield Stmt(sql, params, Fetch.ALL)
         return row, rows[::-1]
+
+    def compaction_events_sql(self, *, after: bool) -> str:
+        """A session's compaction events, oldest first."""
+        return (
+            f"SELECT id, seq, timestamp, event_data FROM {self.events_table} "
+            "WHERE app_name = ? AND user_id = ? AND session_id = ? AND compaction = ?"
+            + (" AND timestamp >= ?" if after else "")
+            + " ORDER BY seq"
+        )
+
+    def uncovered_events_sql(self, *, ranges: int, after: bool, limit: bool) -> str:
+        """A session's other events outside ``ranges`` timestamp ranges (``?``, ``?`` each), newest first."""
+        outside = "".join(" AND NOT (timestamp >= ? AND timestamp <= ?)" for _ in range(ranges))
+        return (
+            f"SELECT id, seq, timestamp, event_data FROM {self.events_table} "
+            f"WHERE app_name = ? AND user_id = ? AND session_id = ? AND compaction = ?{outside}"
+            + (" AND timestamp >= ?" if after else "")
+            + " ORDER BY seq DESC"
+            + (f" {self.limit_sql}" if limit else "")
+        )
+
+    def select_uncompacted(
+        self, keys: tuple[str, str, str], num_recent_events: int | None, after_timestamp: float | None
+    ) -> Op[tuple[Sequence[Any], Sequence[Sequence[Any]]] | None]:
+        """:meth:`select_session`, minus the raw events a compaction covers: what ADK's flow would drop anyway.
+
+        The compaction events are read first; the timestamp ranges they cover (start to end, inclusive, as
+        ADK's compaction processor reads them) are merged, and the other events are read outside them, so a
+        long compacted history is never read. At most :data:`MAX_RANGES` of the widest ranges are left out
+        (reading more events than needed is always safe: ADK's processor drops the covered ones itself).
+        """
+        row = yield Stmt(self.select_session_sql, keys, Fetch.ONE)
+        if row is None:
+            return None
+        if num_recent_events == 0:
+            return row, []
+        after = after_timestamp is not None
+        first: tuple[Any, ...] = (*keys, self.true_value) + ((after_timestamp,) if after else ())
+        compactions = yield Stmt(self.compaction_events_sql(after=after), first, Fetch.ALL)
+        ranges = covered_ranges(self.json.read(r[3]) for r in compactions)
+        params: tuple[Any, ...] = (*keys, self.false_value, *(bound for pair in ranges for bound in pair))
+        if after:
+            params += (after_timestamp,)
+        if num_recent_events is not None:
+            params += (num_recent_events,)
+        sql = self.uncovered_events_sql(ranges=len(ranges), after=after, limit=num_recent_events is not None)
+        others = yield Stmt(sql, params, Fetch.ALL)
+        merged = sorted([*compactions, *others], key=lambda event: int(event[1]))
+        return row, merged if num_recent_events is None else merged[-num_recent_events:]
 
     def list_sessions(
         self, *, app_name: str, user_id: str | None, limit: int | None = None, cursor: str | None = None
@@ -462,10 +529,7 @@ class SessionSQL(DialectCore):
         bumped = yield from self.bump_session(keys, expected, delta.session, event)
         if isinstance(bumped, AppendResult):
             return bumped
-        yield Stmt(
-            self.insert_event_sql,
-            (*keys, bumped, event.id, event.invocation_id, event.author, event.timestamp, event.event_json),
-        )
+        yield Stmt(self.insert_event_sql, self.event_params(keys, bumped, event))
         if delta.app:
             yield from self.merge_scoped_state("app", (app_name,), delta.app, event.timestamp)
         if delta.user:
@@ -543,6 +607,8 @@ class SessionSQL(DialectCore):
                     self.list_sessions_sql(by_user=by_user, after=first, limit=second) for by_user in (False, True)
                 ]
             texts.append(self.idle_events_sql(by_app=first))
+            texts.append(self.compaction_events_sql(after=first))
+            texts += [self.uncovered_events_sql(ranges=n, after=first, limit=second) for n in (0, 2)]
         return texts
 
 
@@ -559,3 +625,28 @@ def decode_cursor(cursor: str) -> tuple[float, str, str]:
         return float(update_time), str(user_id), str(session_id)
     except (ValueError, TypeError, UnicodeError) as error:
         raise ValueError(f"list_sessions cursor {cursor!r} is not one this library issued") from error
+
+
+#: Most timestamp ranges :meth:`SessionSQL.select_uncompacted` leaves out of one read.
+MAX_RANGES = 16
+
+
+def covered_ranges(event_datas: Iterable[Any]) -> list[tuple[float, float]]:
+    """The merged (start, end) timestamp ranges the compaction events' summaries cover, widest kept first."""
+    spans: list[tuple[float, float]] = []
+    for data in event_datas:
+        if isinstance(data, bytes | bytearray | memoryview):
+            data = bytes(data).decode("utf-8")
+        event = json.loads(data) if isinstance(data, str) else data
+        compaction = (event.get("actions") or {}).get("compaction") or {}
+        start = compaction.get("start_timestamp", compaction.get("startTimestamp"))
+        end = compaction.get("end_timestamp", compaction.get("endTimestamp"))
+        if isinstance(start, int | float) and isinstance(end, int | float) and start <= end:
+            spans.append((float(start), float(end)))
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return sorted(merged, key=lambda span: span[0] - span[1])[:MAX_RANGES]

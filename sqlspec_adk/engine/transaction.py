@@ -160,15 +160,15 @@ def _attempt(operation: Operation[Any], rules: TransactionRules, driver: Inspect
             if isinstance(result, Failure):
                 failure = result
         if failure is None:
-            discard = False
+            discard = operation.own_connection
             return _Done(value)
         kind = driver.classify(failure.error)
         if kind not in (ErrorKind.LOST, ErrorKind.UNSENT):
-            discard = not (yield from _rolled_back(connection, rules, driver))
+            discard = not (yield from _rolled_back(connection, rules, driver)) or operation.own_connection
         return _Failed(failure.error, kind, phase, stmt, alone)
     except Exception:
         # The operation itself raised (stale session, not found, refused input): undo, then report it.
-        discard = not (yield from _rolled_back(connection, rules, driver))
+        discard = not (yield from _rolled_back(connection, rules, driver)) or operation.own_connection
         raise
     finally:
         # Also reached when cancelled inside a driver call: then the connection's state is unknown (discard).

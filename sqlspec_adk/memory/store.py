@@ -12,16 +12,17 @@ see is that ``event_id`` (the ADK event id, or an explicit entry's id).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from google.adk.platform import time as platform_time
 
 from sqlspec_adk.config import AsyncDatabaseConfig, DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.converters import check_key_text
 from sqlspec_adk.errors import ConfigError
+from sqlspec_adk.lifecycle import AsyncLifecycle, SyncLifecycle
 from sqlspec_adk.memory.rows import check_scope, encode_metadata, entry_write, event_write
-from sqlspec_adk.migrations import upgrade
+from sqlspec_adk.migrations.guard import mark_current
+from sqlspec_adk.migrations.runner import upgrade, upgrade_sync
 from sqlspec_adk.protocol import Op, Operation, operation
 from sqlspec_adk.records import MemoryRecord, MemoryWrite
 from sqlspec_adk.tokens import query_tokens
@@ -45,6 +46,8 @@ class MemoryStoreBase(Generic[C]):
     full-text search on a dialect without it.
     """
 
+    component: ClassVar[str] = "memory"
+
     def __init__(self, config: C) -> None:
         if not config.adk.enable_memory:
             raise ConfigError("extension_config['adk']['enable_memory'] is false: this config has no memory table")
@@ -56,9 +59,6 @@ class MemoryStoreBase(Generic[C]):
 
     def _op(self, name: str, build: Any, *, write: bool) -> Operation[Any]:
         return operation(name, build, write=write, table=self.config.adk.memory_table)
-
-    def _create_tables(self) -> Operation[int]:
-        return operation("create_tables", lambda: upgrade(self.dialect), write=True)
 
     def _add_memory_entries(self, entries: Sequence[MemoryWrite], *, replace: bool) -> Operation[None]:
         unique: dict[tuple[str, str, str], MemoryWrite] = {}
@@ -154,16 +154,18 @@ class MemoryStoreBase(Generic[C]):
         )
 
 
-class BaseAsyncADKMemoryStore(MemoryStoreBase[AC]):
+class BaseAsyncADKMemoryStore(MemoryStoreBase[AC], AsyncLifecycle[AC]):
     """Memory store over an async driver."""
 
     async def create_tables(self) -> int:
-        """Bring the schema to the newest version (idempotent); returns that version."""
-        return await self.config.arun(self._create_tables())
+        """Bring the schema to the newest version (idempotent, safe to run from many processes); returns it."""
+        version = await upgrade(self.config)
+        mark_current(self.config)
+        return version
 
     async def add_memory_entries(self, entries: Sequence[MemoryWrite], *, replace: bool) -> None:
         """Store prepared rows; ``replace``: an entry with a stored id replaces it (else the stored row stays)."""
-        await self.config.arun(self._add_memory_entries(entries, replace=replace))
+        await self._arun(self._add_memory_entries(entries, replace=replace))
 
     async def add_events_to_memory(
         self,
@@ -184,7 +186,7 @@ class BaseAsyncADKMemoryStore(MemoryStoreBase[AC]):
             custom_metadata=custom_metadata,
             owner_id=owner_id,
         )
-        await self.config.arun(op)
+        await self._arun(op)
 
     async def add_memory(
         self,
@@ -199,51 +201,41 @@ class BaseAsyncADKMemoryStore(MemoryStoreBase[AC]):
         op, ids = self._add_memory(
             app_name=app_name, user_id=user_id, memories=memories, custom_metadata=custom_metadata, owner_id=owner_id
         )
-        await self.config.arun(op)
+        await self._arun(op)
         return ids
 
     async def search_memory(
         self, *, app_name: str, user_id: str, query: str, limit: int | None = None
     ) -> list[MemoryRecord]:
         """Entries of one app and user matching any text ``query``, most relevant first, at most ``limit``."""
-        return await self.config.arun(self._search_memory(app_name=app_name, user_id=user_id, query=query, limit=limit))
+        return await self._arun(self._search_memory(app_name=app_name, user_id=user_id, query=query, limit=limit))
 
     async def delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> int:
         """Delete one entry by memory id (it stays deleted when its session is added again); returns 0 or 1."""
-        return await self.config.arun(self._delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id))
+        return await self._arun(self._delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id))
 
     async def delete_user_memory(self, *, app_name: str, user_id: str, session_id: str | None = None) -> int:
         """Remove every entry of a user (or of one of their sessions) for good; returns the count."""
         op = self._delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id)
-        return await self.config.arun(op)
+        return await self._arun(op)
 
     async def delete_memory_before(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: remove entries whose timestamp is before ``before`` (epoch seconds); returns the count."""
-        return await self.config.arun(self._delete_memory_before(before=before, app_name=app_name))
-
-    async def close(self) -> None:
-        """Close the config's pool (idempotent; the store can be used again afterwards)."""
-        await self.config.close_pool()
-
-    async def __aenter__(self) -> BaseAsyncADKMemoryStore[AC]:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        await self.close()
+        return await self._arun(self._delete_memory_before(before=before, app_name=app_name))
 
 
-class BaseSyncADKMemoryStore(MemoryStoreBase[SC]):
+class BaseSyncADKMemoryStore(MemoryStoreBase[SC], SyncLifecycle[SC]):
     """Memory store over a sync driver: the same operations, run on the calling thread."""
 
     def create_tables(self) -> int:
-        """Bring the schema to the newest version (idempotent); returns that version."""
-        return self.config.run(self._create_tables())
+        """Bring the schema to the newest version (idempotent, safe to run from many processes); returns it."""
+        version = upgrade_sync(self.config)
+        mark_current(self.config)
+        return version
 
     def add_memory_entries(self, entries: Sequence[MemoryWrite], *, replace: bool) -> None:
         """Store prepared rows; ``replace``: an entry with a stored id replaces it (else the stored row stays)."""
-        self.config.run(self._add_memory_entries(entries, replace=replace))
+        self._run(self._add_memory_entries(entries, replace=replace))
 
     def add_events_to_memory(
         self,
@@ -264,7 +256,7 @@ class BaseSyncADKMemoryStore(MemoryStoreBase[SC]):
             custom_metadata=custom_metadata,
             owner_id=owner_id,
         )
-        self.config.run(op)
+        self._run(op)
 
     def add_memory(
         self,
@@ -279,33 +271,21 @@ class BaseSyncADKMemoryStore(MemoryStoreBase[SC]):
         op, ids = self._add_memory(
             app_name=app_name, user_id=user_id, memories=memories, custom_metadata=custom_metadata, owner_id=owner_id
         )
-        self.config.run(op)
+        self._run(op)
         return ids
 
     def search_memory(self, *, app_name: str, user_id: str, query: str, limit: int | None = None) -> list[MemoryRecord]:
         """Entries of one app and user matching any text ``query``, most relevant first, at most ``limit``."""
-        return self.config.run(self._search_memory(app_name=app_name, user_id=user_id, query=query, limit=limit))
+        return self._run(self._search_memory(app_name=app_name, user_id=user_id, query=query, limit=limit))
 
     def delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> int:
         """Delete one entry by memory id (it stays deleted when its session is added again); returns 0 or 1."""
-        return self.config.run(self._delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id))
+        return self._run(self._delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id))
 
     def delete_user_memory(self, *, app_name: str, user_id: str, session_id: str | None = None) -> int:
         """Remove every entry of a user (or of one of their sessions) for good; returns the count."""
-        return self.config.run(self._delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id))
+        return self._run(self._delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id))
 
     def delete_memory_before(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: remove entries whose timestamp is before ``before`` (epoch seconds); returns the count."""
-        return self.config.run(self._delete_memory_before(before=before, app_name=app_name))
-
-    def close(self) -> None:
-        """Close the config's pool (idempotent; the store can be used again afterwards)."""
-        self.config.close_pool()
-
-    def __enter__(self) -> BaseSyncADKMemoryStore[SC]:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
+        return self._run(self._delete_memory_before(before=before, app_name=app_name))

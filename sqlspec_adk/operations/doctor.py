@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlspec_adk.config import DatabaseConfig
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.migrations import LATEST_VERSION
+from sqlspec_adk.migrations import LATEST_VERSION, components, read_state
 from sqlspec_adk.operations.database import close_config, run_op
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from sqlspec_adk.records import CONTENT_KINDS
@@ -145,21 +145,27 @@ async def _diagnose(config: DatabaseConfig, report: Report) -> None:
         return
     report.add(OK, "connection", "connected")
 
-    row, error = await _try(
-        config, lambda: _one(f"SELECT meta_value FROM {dialect.metadata_table} WHERE meta_key = ?", ("schema_version",))
-    )
-    if error is not None or row is None:
+    try:
+        state = await read_state(config)
+    except Exception as error:
+        report.add(ERROR, "schema", f"cannot read the schema version ({type(error).__name__}: {error})")
+        return
+    if not state.exists:
         report.add(
             ERROR,
             "schema",
-            f"no sqlspec-adk schema here (table {adk.metadata_table} missing or empty); "
+            f"no sqlspec-adk schema here (table {adk.metadata_table} missing); "
             "create it with: sqlspec-adk migrate upgrade '<this URI>'",
         )
         return
-    version = int(row[0])
+    migrated = components(adk)
+    version = state.current(migrated)
+    detail = ", ".join(f"{name} {state.version(name) or state.legacy}" for name in migrated)
     if version < LATEST_VERSION:
         report.add(
-            ERROR, "schema", f"version {version}, library needs {LATEST_VERSION}: run sqlspec-adk migrate upgrade"
+            ERROR,
+            "schema",
+            f"version {version} ({detail}), this sqlspec-adk needs {LATEST_VERSION}: run sqlspec-adk migrate upgrade",
         )
     elif version > LATEST_VERSION:
         report.add(
@@ -168,7 +174,7 @@ async def _diagnose(config: DatabaseConfig, report: Report) -> None:
             f"version {version} is newer than this sqlspec-adk understands ({LATEST_VERSION}): upgrade sqlspec-adk",
         )
     else:
-        report.add(OK, "schema", f"version {version} (latest)")
+        report.add(OK, "schema", f"version {version} (latest; {detail})")
 
     tables: list[tuple[str, str]] = []
     if adk.enable_sessions:

@@ -142,7 +142,7 @@ async def import_adk(
     report = ImportReport(source=source.description, dry_run=dry_run)
     has_schema = await target_has_schema(config)
     if not dry_run and not has_schema:
-        await run_op(config, partial(upgrade, dialect), write=True)
+        await upgrade(config)
         has_schema = True
 
     keys = await source.session_keys()

@@ -530,7 +530,7 @@ async def import_jsonl(
     Raises ``ConfigError`` for a file that is not an export, is truncated (no
     ``end`` record) or whose counts disagree with its ``end`` record.
     """
-    await run_op(config, partial(upgrade, config.dialect), write=True)
+    await upgrade(config)
     counts = TransferCounts()
     importer = _Importer(config, owner_id, counts)
     size = await asyncio.to_thread(lambda: Path(path).stat().st_size) if path != "-" else 0

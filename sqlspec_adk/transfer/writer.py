@@ -12,15 +12,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from sqlspec_adk.converters import check_json_state, encode_state, positional_floats
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.protocol import Fetch, Op, Stmt
-from sqlspec_adk.records import ArtifactKey, MemoryWrite
+from sqlspec_adk.records import ArtifactKey, EventWrite, MemoryWrite
 from sqlspec_adk.tokens import EMPTY_SEARCH_TEXT, content_text, search_text
-from sqlspec_adk.transfer.model import ArtifactDump, MemoryDump, SessionDump, StateDump
+from sqlspec_adk.transfer.model import ArtifactDump, EventDump, MemoryDump, SessionDump, StateDump
 
 __all__ = [
     "UNSET",
@@ -62,10 +63,7 @@ def import_sessions(dialect: Dialect, sessions: Sequence[SessionDump], owner_id:
             results.append(False)
             continue
         if session.events:
-            rows = [
-                (*keys, e.seq, e.id, e.invocation_id, e.author, e.timestamp, dialect.json.text(e.event_json))
-                for e in session.events
-            ]
+            rows = [dialect.sessions.event_params(keys, e.seq, _event_write(e)) for e in session.events]
             yield Stmt(dialect.sessions.insert_event_sql, rows, many=True)
         revision = session.effective_revision()
         if revision:
@@ -75,6 +73,18 @@ def import_sessions(dialect: Dialect, sessions: Sequence[SessionDump], owner_id:
             )
         results.append(True)
     return results
+
+
+def _event_write(dump: EventDump) -> EventWrite:
+    actions = json.loads(dump.event_json).get("actions") or {}
+    return EventWrite(
+        id=dump.id,
+        invocation_id=dump.invocation_id,
+        author=dump.author,
+        timestamp=dump.timestamp,
+        event_json=dump.event_json,
+        compaction=bool(actions.get("compaction")),
+    )
 
 
 def merge_missing_state(dialect: Dialect, dumps: Sequence[StateDump], *, apply: bool = True) -> Op[int]:

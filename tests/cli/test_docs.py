@@ -6,8 +6,8 @@ import dataclasses
 import re
 from pathlib import Path
 
-from sqlspec_adk.settings import KNOWN_KEYS, ADKConfig
 from sqlspec_adk.registry import ADAPTERS, scheme_for
+from sqlspec_adk.settings import KNOWN_KEYS, ADKConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,6 +12,7 @@ from google.genai import types
 
 from sqlspec_adk.adk_integration import URIArtifactService, URIMemoryService, URISessionService
 from sqlspec_adk.errors import ConfigError
+from sqlspec_adk.migrations import LATEST_VERSION
 from sqlspec_adk.operations.database import close_config
 from sqlspec_adk.operations.prune import parse_age
 from tests.cli.adk_fixtures import cli
@@ -109,7 +110,7 @@ async def test_doctor_healthy_missing_schema_and_broken_data(
     assert await cli(["doctor", uri]) == 0
     out = capsys.readouterr().out
     for expected in (
-        "schema: version 1 (latest)",
+        f"schema: version {LATEST_VERSION} (latest",
         "table adk_event: 6 row(s)",
         "memory search: full-text search available and working",
         "consistency: session revisions and events agree",
@@ -122,7 +123,7 @@ async def test_doctor_healthy_missing_schema_and_broken_data(
     connection.execute("UPDATE adk_session SET revision = 0 WHERE id = 'live'")
     connection.execute(
         "INSERT INTO adk_event SELECT app_name, user_id, 'gone', seq, id, invocation_id, author, "
-        "timestamp, event_data FROM adk_event WHERE session_id = 'x'"
+        "timestamp, event_data, compaction FROM adk_event WHERE session_id = 'x'"
     )
     connection.commit()
     connection.close()

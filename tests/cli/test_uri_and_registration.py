@@ -28,9 +28,13 @@ def test_query_parameters_split_into_adk_pool_and_driver() -> None:
         "&memory_max_results=5&pool_max_size=7&sslmode=require&create_tables=false"
     )
     assert parsed.driver == "asyncpg"
-    assert parsed.adk == {"session_table": "s", "memory_use_fts": False, "memory_max_results": 5}
+    assert parsed.adk == {
+        "session_table": "s",
+        "memory_use_fts": False,
+        "memory_max_results": 5,
+        "create_tables": False,
+    }
     assert parsed.pool == {"max_size": 7}
-    assert parsed.integration == {"create_tables": "false"}
     assert parsed.connection == {"dsn": "postgresql://me:secret@db.local:5433/app?sslmode=require"}
 
 

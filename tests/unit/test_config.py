@@ -8,9 +8,10 @@ import pytest
 
 from sqlspec_adk.adapters.aiosqlite import AiosqliteConfig
 from sqlspec_adk.adapters.sqlite import SqliteADKStore, SqliteConfig
-from sqlspec_adk.settings import ADKConfig
 from sqlspec_adk.errors import ConfigError
+from sqlspec_adk.migrations import LATEST_VERSION
 from sqlspec_adk.protocol import operation
+from sqlspec_adk.settings import ADKConfig
 
 
 def test_defaults() -> None:
@@ -81,7 +82,7 @@ def test_custom_table_names_are_used(tmp_path: Any) -> None:
     )
     store = SqliteADKStore(config)
     store.create_tables()
-    assert store.create_tables() == 1  # idempotent
+    assert store.create_tables() == LATEST_VERSION  # idempotent
     tables = {row[0] for row in config.run(operation("t", _names, write=False))}
     assert "my_sessions" in tables and "adk_session" not in tables
     config.close_pool()
