@@ -74,24 +74,26 @@ class SessionSQL(DialectCore):
     @cached_property
     def select_scoped_state_sql(self) -> str:
         return (
-            f"SELECT (SELECT state FROM {self.app_state_table} WHERE app_name = ?), "
-            f"(SELECT state FROM {self.user_state_table} WHERE app_name = ? AND user_id = ?){self.no_table}"
+            f"SELECT (SELECT {self.json.select('state')} FROM {self.app_state_table} WHERE app_name = ?), "
+            f"(SELECT {self.json.select('state')} FROM {self.user_state_table} WHERE app_name = ? AND user_id = ?)"
+            f"{self.no_table}"
         )
 
     @cached_property
     def select_session_sql(self) -> str:
         """Session row plus app and user state, in one statement."""
         return (
-            "SELECT s.state, s.create_time, s.update_time, s.revision, "
-            f"(SELECT a.state FROM {self.app_state_table} a WHERE a.app_name = s.app_name), "
-            f"(SELECT u.state FROM {self.user_state_table} u WHERE u.app_name = s.app_name AND u.user_id = s.user_id) "
+            f"SELECT {self.json.select('s.state')}, s.create_time, s.update_time, s.revision, "
+            f"(SELECT {self.json.select('a.state')} FROM {self.app_state_table} a WHERE a.app_name = s.app_name), "
+            f"(SELECT {self.json.select('u.state')} FROM {self.user_state_table} u "
+            "WHERE u.app_name = s.app_name AND u.user_id = s.user_id) "
             f"FROM {self.session_table} s WHERE s.app_name = ? AND s.user_id = ? AND s.id = ?"
         )
 
     def select_events_sql(self, *, after: bool, limit: bool) -> str:
         """Events of one session, newest first; the caller reverses them."""
         return (
-            f"SELECT id, seq, timestamp, event_data FROM {self.events_table} "
+            f"SELECT id, seq, timestamp, {self.json.select('event_data')} FROM {self.events_table} "
             "WHERE app_name = ? AND user_id = ? AND session_id = ?"
             + (" AND timestamp >= ?" if after else "")
             + " ORDER BY seq DESC"
@@ -115,7 +117,7 @@ class SessionSQL(DialectCore):
 
     @cached_property
     def select_app_state_sql(self) -> str:
-        return f"SELECT state FROM {self.app_state_table} WHERE app_name = ?"
+        return f"SELECT {self.json.select('state')} FROM {self.app_state_table} WHERE app_name = ?"
 
     @cached_property
     def delete_session_sql(self) -> str:
@@ -140,7 +142,8 @@ class SessionSQL(DialectCore):
 
     def list_sessions_sql(self, *, by_user: bool, after: bool, limit: bool) -> str:
         sql = (
-            "SELECT s.user_id, s.id, s.state, s.create_time, s.update_time, s.revision, u.state "
+            f"SELECT s.user_id, s.id, {self.json.select('s.state')}, s.create_time, s.update_time, s.revision, "
+            f"{self.json.select('u.state')} "
             f"FROM {self.session_table} s LEFT JOIN {self.user_state_table} u "
             "ON u.app_name = s.app_name AND u.user_id = s.user_id WHERE s.app_name = ?"
         )
@@ -180,7 +183,8 @@ class SessionSQL(DialectCore):
             else ""
         )
         return (
-            f"SELECT s.revision, s.update_time, s.state, (SELECT e.event_data FROM {self.events_table} e "
+            f"SELECT s.revision, s.update_time, {self.json.select('s.state')}, "
+            f"(SELECT {self.json.select('e.event_data')} FROM {self.events_table} e "
             "WHERE e.app_name = s.app_name AND e.user_id = s.user_id AND e.session_id = s.id AND e.id = ?)"
             f"{latest} FROM {self.session_table} s WHERE s.app_name = ? AND s.user_id = ? AND s.id = ?"
         )
@@ -203,7 +207,7 @@ class SessionSQL(DialectCore):
         """
         table, columns = self.scoped_state_target(scope)
         where = " AND ".join(f"{column} = ?" for column in columns)
-        row = yield Stmt(f"SELECT state FROM {table} WHERE {where}", keys, Fetch.ONE)
+        row = yield Stmt(f"SELECT {self.json.select('state')} FROM {table} WHERE {where}", keys, Fetch.ONE)
         state = self.json.read_state(row[0]) if row else {}
         state.update(delta)
         names = ", ".join(columns)
@@ -336,7 +340,7 @@ class SessionSQL(DialectCore):
     def compaction_events_sql(self, *, after: bool) -> str:
         """A session's compaction events, oldest first."""
         return (
-            f"SELECT id, seq, timestamp, event_data FROM {self.events_table} "
+            f"SELECT id, seq, timestamp, {self.json.select('event_data')} FROM {self.events_table} "
             "WHERE app_name = ? AND user_id = ? AND session_id = ? AND compaction = ?"
             + (" AND timestamp >= ?" if after else "")
             + " ORDER BY seq"
@@ -346,7 +350,7 @@ class SessionSQL(DialectCore):
         """A session's other events outside ``ranges`` timestamp ranges (``?``, ``?`` each), newest first."""
         outside = "".join(" AND NOT (timestamp >= ? AND timestamp <= ?)" for _ in range(ranges))
         return (
-            f"SELECT id, seq, timestamp, event_data FROM {self.events_table} "
+            f"SELECT id, seq, timestamp, {self.json.select('event_data')} FROM {self.events_table} "
             f"WHERE app_name = ? AND user_id = ? AND session_id = ? AND compaction = ?{outside}"
             + (" AND timestamp >= ?" if after else "")
             + " ORDER BY seq DESC"
