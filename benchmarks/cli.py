@@ -16,7 +16,7 @@ from benchmarks.sizes import FULL, QUICK, Sizes
 
 __all__ = ["main"]
 
-ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W1c", "W7", "W1t")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +27,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help=f"comma-separated families, of {','.join(FAMILIES)} (default: all reachable; --quick: memory,sqlite)",
     )
-    parser.add_argument("--workloads", default=",".join(ALL_WORKLOADS), help="comma-separated subset of W1..W6")
+    parser.add_argument(
+        "--workloads",
+        default=",".join(ALL_WORKLOADS),
+        help="comma-separated subset of W1..W7, W1c (concurrency), W1t (tracing probe)",
+    )
     parser.add_argument(
         "--memory-modes",
         default=None,

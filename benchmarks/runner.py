@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 import time
 import uuid
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.contenders import session_specs
+from benchmarks.contenders import concurrency_specs, session_specs
 from benchmarks.contenders.artifacts import artifact_specs
 from benchmarks.contenders.base import Endpoint, Family
 from benchmarks.contenders.memory import LEXICAL, MemoryMode, memory_specs
@@ -23,6 +24,7 @@ from benchmarks.servers import Namespaces, Server, commit_ms, servers_from_env
 from benchmarks.sizes import Sizes
 from benchmarks.wire_proxy import WireProxy
 from benchmarks.workloads.artifacts import run_artifacts
+from benchmarks.workloads.concurrency import run_concurrency
 from benchmarks.workloads.memory import run_memory
 from benchmarks.workloads.sessions import run_sessions
 
@@ -128,6 +130,21 @@ async def _run_family(
                     await run_sessions(group, concurrent=family in SERVER_FAMILIES or family == "memory")
                 finally:
                     await group.close()
+    if "W1C" in options.workloads:
+        # Rounds of W1c are long (up to 128 x 40 appends): fewer of them.
+        concurrency = dataclasses.replace(
+            options, sizes=dataclasses.replace(options.sizes, rounds=options.sizes.concurrency_rounds)
+        )
+        await _run_group(
+            family,
+            concurrency_specs(family),
+            "W1c concurrency",
+            run_concurrency,
+            namespaces,
+            servers,
+            concurrency,
+            results,
+        )
     if "W5" in options.workloads:
         specs = memory_specs(family, options.memory_modes)
         await _run_group(family, specs, "memory", run_memory, namespaces, servers, options, results)

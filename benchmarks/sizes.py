@@ -35,6 +35,25 @@ class Sizes:
     artifact_ops: int
     #: Operations per statement-count pass (after two warm-up operations).
     count_ops: int = 5
+    #: W1c: sessions appended to at once, appends per session per round, rounds.
+    concurrency_levels: tuple[int, ...] = (1, 8, 32, 128)
+    concurrency_appends: int = 40
+    concurrency_rounds: int = 2
+    #: W7 (scale): memory entries and users, events and sessions holding them, sessions of the app; the
+    #: baseline at today's sizes keeps the same entries per user and events per session.
+    scale_memory: int = 1_000_000
+    scale_memory_users: int = 1_000
+    scale_events: int = 1_000_000
+    scale_event_sessions: int = 10_000
+    scale_sessions: int = 100_000
+    base_memory: int = 20_000
+    base_event_sessions: int = 100
+    base_sessions: int = 10_000
+    #: W7: searches, gets, list calls and appends per measurement.
+    scale_ops: int = 200
+    #: The tracing probe: appends per round and rounds (each round runs every variant).
+    trace_appends: int = 200
+    trace_rounds: int = 10
 
 
 FULL = Sizes(
@@ -72,4 +91,18 @@ QUICK = Sizes(
     artifact_sizes=(1024, 1024 * 1024),
     artifact_ops=3,
     count_ops=3,
+    concurrency_levels=(1, 8, 32, 128),
+    concurrency_appends=2,
+    concurrency_rounds=1,
+    scale_memory=20_000,
+    scale_memory_users=20,
+    scale_events=20_000,
+    scale_event_sessions=200,
+    scale_sessions=5_000,
+    base_memory=2_000,
+    base_event_sessions=20,
+    base_sessions=500,
+    scale_ops=20,
+    trace_appends=50,
+    trace_rounds=4,
 )

@@ -48,10 +48,14 @@ class Timing:
 
     @property
     def p90_ms(self) -> float:
+        return self.percentile_ms(0.9)
+
+    def percentile_ms(self, fraction: float) -> float:
+        """The latency below which ``fraction`` of the operations fall (nearest rank)."""
         values = sorted(self.latencies_ns)
         if not values:
             return float("nan")
-        return values[min(len(values) - 1, int(len(values) * 0.9))] / 1e6
+        return values[min(len(values) - 1, int(len(values) * fraction))] / 1e6
 
     @property
     def rate(self) -> float:

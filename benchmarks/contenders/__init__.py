@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from functools import partial
+from typing import Any
 
 from benchmarks.contenders.adapters import Adapter, available_adapters
 from benchmarks.contenders.adk import AdkDatabase, AdkInMemory, AdkSqlite
@@ -11,7 +12,7 @@ from benchmarks.contenders.base import Family, Spec, counter_for
 from benchmarks.contenders.floor import FloorSessions
 from benchmarks.contenders.ours import OursSessions
 
-__all__ = ["has_sqlalchemy", "session_specs"]
+__all__ = ["GROUP_COMMIT", "concurrency_specs", "has_sqlalchemy", "session_specs"]
 
 _FLOOR_DRIVERS = {
     "sqlite",
@@ -32,16 +33,26 @@ def has_sqlalchemy() -> bool:
     return importlib.util.find_spec("sqlalchemy") is not None and importlib.util.find_spec("greenlet") is not None
 
 
-def _ours(adapter: Adapter) -> Spec:
+def _ours(adapter: Adapter, variant: str = "", settings: dict[str, Any] | None = None) -> Spec:
+    suffix = f"-{variant.replace(' ', '-')}" if variant else ""
     return Spec(
-        name=f"ours-{adapter.name}",
+        name=f"ours-{adapter.name}{suffix}",
         kind="ours",
         family=adapter.family,
         driver=adapter.name,
-        label=f"sqlspec-adk {adapter.name}",
-        build=partial(OursSessions, adapter),
+        label=f"sqlspec-adk {adapter.name}" + (f" ({variant})" if variant else ""),
+        build=partial(OursSessions, adapter, settings=settings or {}),
         counter=counter_for(adapter.family),
+        settings=dict(settings or {}),
+        variant=variant,
     )
+
+
+#: W1c's variants of this library beside its defaults: ``extension_config["adk"]["group_commit"]`` on and off.
+GROUP_COMMIT: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("group commit on", {"group_commit": True}),
+    ("group commit off", {"group_commit": False}),
+)
 
 
 def _floor(adapter: Adapter) -> Spec:
@@ -82,4 +93,18 @@ def session_specs(family: Family) -> list[Spec]:
                 counter_for(family),
             )
         )
+    return specs
+
+
+def concurrency_specs(family: Family) -> list[Spec]:
+    """W1c: this library per adapter with its defaults and each :data:`GROUP_COMMIT` variant, the raw
+    per-append-transaction floor, and ADK's services (all alive together, their rounds interleaved)."""
+    specs: list[Spec] = []
+    for spec in session_specs(family):
+        if spec.kind == "ceiling":
+            continue
+        specs.append(spec)
+        if spec.kind == "ours":
+            adapter = next(a for a in available_adapters() if a.name == spec.driver)
+            specs += [_ours(adapter, variant, settings) for variant, settings in GROUP_COMMIT]
     return specs

@@ -6,7 +6,9 @@ write transaction of several statements where a statement may be required
 to change exactly one row (else the transaction rolls back and
 :class:`StaleSessionError` is raised). Sync drivers run a whole call in one
 worker thread (one thread hop per operation, like any async service must).
-Pools hold up to :data:`POOL_SIZE` connections; SQLite uses one connection.
+Pools hold up to :data:`POOL_SIZE` connections, so concurrent transactions run
+on their own connections; SQLite uses one connection and serializes the calls
+of concurrent tasks on it (one writer at a time, as SQLite admits).
 """
 
 from __future__ import annotations
@@ -72,13 +74,18 @@ SQLITE_PRAGMAS = ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRA
 
 
 class Sqlite3Driver(RawDriver):
-    """stdlib sqlite3, same durability settings as the library (WAL, synchronous=FULL)."""
+    """stdlib sqlite3, same durability settings as the library (WAL, synchronous=FULL).
+
+    One connection, so calls from concurrent tasks are serialized (:attr:`lock`): SQLite admits one writer
+    at a time, and each append is still its own transaction with its own commit.
+    """
 
     style: Style = "qmark"
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.path = str(endpoint.sqlite_file)
         self.connection: sqlite3.Connection | None = None
+        self.lock = asyncio.Lock()
 
     async def open(self) -> None:
         def connect() -> sqlite3.Connection:
@@ -95,11 +102,13 @@ class Sqlite3Driver(RawDriver):
 
     async def fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         assert self.connection is not None
-        return await asyncio.to_thread(lambda: self.connection.execute(sql, params).fetchall())  # type: ignore[union-attr]
+        async with self.lock:
+            return await asyncio.to_thread(lambda: self.connection.execute(sql, params).fetchall())  # type: ignore[union-attr]
 
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         assert self.connection is not None
-        return await asyncio.to_thread(lambda: self.connection.execute(sql, params).rowcount)  # type: ignore[union-attr]
+        async with self.lock:
+            return await asyncio.to_thread(lambda: self.connection.execute(sql, params).rowcount)  # type: ignore[union-attr]
 
     async def transaction(self, writes: Sequence[Write]) -> None:
         connection = self.connection
@@ -116,15 +125,19 @@ class Sqlite3Driver(RawDriver):
                 connection.execute("ROLLBACK")
                 raise
 
-        await asyncio.to_thread(run)
+        async with self.lock:
+            await asyncio.to_thread(run)
 
 
 class AiosqliteDriver(RawDriver):
+    """One aiosqlite connection; calls from concurrent tasks are serialized like :class:`Sqlite3Driver`'s."""
+
     style: Style = "qmark"
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.path = str(endpoint.sqlite_file)
         self.connection: Any = None
+        self.lock = asyncio.Lock()
 
     async def open(self) -> None:
         import aiosqlite
@@ -138,24 +151,27 @@ class AiosqliteDriver(RawDriver):
             await self.connection.close()
 
     async def fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        return list(await self.connection.execute_fetchall(sql, params))
+        async with self.lock:
+            return list(await self.connection.execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
-        cursor = await self.connection.execute(sql, params)
-        return int(cursor.rowcount)
+        async with self.lock:
+            cursor = await self.connection.execute(sql, params)
+            return int(cursor.rowcount)
 
     async def transaction(self, writes: Sequence[Write]) -> None:
         connection = self.connection
-        await connection.execute("BEGIN IMMEDIATE")
-        try:
-            for sql, params, must_change in writes:
-                cursor = await connection.execute(sql, params)
-                if cursor.rowcount != 1 and must_change:
-                    raise _stale()
-            await connection.execute("COMMIT")
-        except BaseException:
-            await connection.execute("ROLLBACK")
-            raise
+        async with self.lock:
+            await connection.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params, must_change in writes:
+                    cursor = await connection.execute(sql, params)
+                    if cursor.rowcount != 1 and must_change:
+                        raise _stale()
+                await connection.execute("COMMIT")
+            except BaseException:
+                await connection.execute("ROLLBACK")
+                raise
 
 
 # ----------------------------------------------------------------- PostgreSQL

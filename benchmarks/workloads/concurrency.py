@@ -1,0 +1,97 @@
+"""W1c: N sessions appended to at once from one process, for N in :attr:`Sizes.concurrency_levels`.
+
+Each level gets N fresh sessions per contender; a round starts N tasks
+(``asyncio.gather``), each appending :attr:`Sizes.concurrency_appends` events
+to its own session one after another. Recorded per contender and level:
+aggregate events/s (successful appends over the round's wall time, median over
+rounds), p50/p90/p99 per-append latency, and the appends that failed (a failed
+append is counted, its session is read again and the task goes on: ADK's
+services on SQLite time out on the database lock under load).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from benchmarks.contenders.base import SessionContender
+from benchmarks.events import make_event, session_state
+from benchmarks.group import Group
+from benchmarks.timing import Batch
+from benchmarks.workloads.common import measure
+
+__all__ = ["CONCURRENCY_USER", "case_name", "run_concurrency"]
+
+CONCURRENCY_USER = "u-concurrent"
+Sessions = Group[SessionContender]
+
+
+def case_name(sessions: int) -> str:
+    return f"{sessions} session{'s' if sessions != 1 else ''} at once"
+
+
+async def run_concurrency(group: Sessions) -> None:
+    """Every level on every live contender of the group; contenders' rounds interleave per level."""
+    sizes = group.sizes
+    for level in sizes.concurrency_levels:
+        await _level(group, level, sizes.concurrency_appends)
+
+
+async def _level(group: Sessions, sessions: int, appends: int) -> None:
+    names = [name for name in group.names if group.spec(name).concurrent]
+    handles: dict[str, list[Any]] = {}
+    for name in list(names):
+        contender = group.live[name]
+        try:
+            handles[name] = [
+                await contender.create(CONCURRENCY_USER, f"c{sessions}-{k}", session_state(k)) for k in range(sessions)
+            ]
+        except Exception as error:
+            group.results.note(
+                f"W1c {case_name(sessions)}: {group.spec(name).label} could not create sessions: {error}"
+            )
+            names.remove(name)
+    errors: dict[str, int] = {name: 0 for name in names}
+    last_error: dict[str, str] = {}
+
+    async def run_round(name: str, number: int) -> Batch:
+        import asyncio
+
+        contender = group.live[name]
+        latencies: list[int] = []
+        clock = time.perf_counter_ns
+
+        async def worker(worker: int) -> None:
+            session_id = f"c{sessions}-{worker}"
+            for index in range(appends):
+                event = make_event(number * appends + index, invocation_id=f"c{sessions}-{number}")
+                before = clock()
+                try:
+                    handles[name][worker] = await contender.append(handles[name][worker], event)
+                except Exception as error:
+                    errors[name] += 1
+                    last_error[name] = f"{type(error).__name__}: {error}"[:200]
+                    handles[name][worker] = await contender.get(CONCURRENCY_USER, session_id, 1)
+                    continue
+                latencies.append(clock() - before)
+
+        start = clock()
+        await asyncio.gather(*(worker(k) for k in range(sessions)))
+        return Batch(latencies, clock() - start)
+
+    def extra(name: str) -> dict[str, Any]:
+        details: dict[str, Any] = {
+            "sessions": sessions,
+            "appends_each": appends,
+            "errors": errors.get(name, 0),
+            "variant": group.spec(name).variant,
+        }
+        if name in last_error:
+            details["last_error"] = last_error[name]
+        return details
+
+    timings = await measure(group, "W1c", case_name(sessions), names, run_round, extra=extra)
+    for name, timing in timings.items():
+        row = group.results.find("W1c", case_name(sessions), name)
+        if row is not None:
+            row.extra["p99_ms"] = timing.percentile_ms(0.99)
