@@ -10,14 +10,15 @@
   ``fts_extension``; :func:`setup_statements` loads it on each new connection.
 - :func:`changed_rows`, :func:`classify_duckdb`: DuckDB's answers to "how many
   rows changed" and "what kind of error is this".
-- :class:`SharedInstances`: one database instance per file and process,
-  opened by its first user and closed by its last, so another process can open
-  the file once every config on it closed its pool (ADBC; the ``duckdb``
-  module keeps its own instance cache).
+- :class:`SharedInstances` / :func:`adbc_connection`: one database instance
+  per file and process, opened by its first user and closed by its last, so
+  another process can open the file once every config on it closed its pool
+  (ADBC's DuckDB driver; the ``duckdb`` module keeps its own instance cache).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import logging
@@ -26,16 +27,23 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.dialects.duckdb import DuckdbDialect
 from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.settings import ADKConfig
 
+if TYPE_CHECKING:
+    from adbc_driver_manager.dbapi import Connection as AdbcConnection
+
 __all__ = [
+    "Closable",
     "SharedInstances",
+    "adbc_connection",
     "changed_rows",
     "classify_duckdb",
+    "close_quietly",
     "database_lock",
     "duckdb_dialect",
     "fts_load_sql",
@@ -89,7 +97,7 @@ def duckdb_dialect(adk: ADKConfig) -> DuckdbDialect:
     return DuckdbDialect(adk, fts_extension=adk.memory_use_fts is not False and fts_load_sql() is not None)
 
 
-def setup_statements(dialect: DuckdbDialect) -> list[str]:
+def setup_statements(dialect: Dialect) -> list[str]:
     """Statements each new connection runs: load ``fts`` when memory search uses it."""
     load = fts_load_sql() if dialect.memory.memory_fts else None
     return [load] if load else []
@@ -173,3 +181,42 @@ class SharedInstances(Generic[R]):
                 self._close(held.instance)
 
         return held.instance, release
+
+
+def _open_adbc(database: str) -> AdbcConnection:
+    """An ADBC connection holding a new DuckDB database instance open; its clones share the instance."""
+    import adbc_driver_duckdb  # shipped in the duckdb wheel; connect() and driver_path() are its public API
+    import adbc_driver_manager
+    import adbc_driver_manager.dbapi
+
+    instance = adbc_driver_duckdb.connect(None if _file_key(database) is None else database)
+    return adbc_driver_manager.dbapi.Connection(instance, adbc_driver_manager.AdbcConnection(instance), autocommit=True)
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+def close_quietly(closable: Closable) -> None:
+    """Close an ADBC connection or cursor; one whose database is already gone has nothing left to close."""
+    with contextlib.suppress(Exception):
+        closable.close()
+
+
+_ADBC_INSTANCES: SharedInstances[AdbcConnection] = SharedInstances(_open_adbc, close_quietly)
+
+
+def adbc_connection(database: str) -> tuple[AdbcConnection, Callable[[], None]]:
+    """A new autocommit ADBC connection to this process's DuckDB instance of ``database``, and its let-go call.
+
+    Call the let-go once the connection is closed: the last one closes the
+    instance, and with it the file lock.
+    """
+    root, let_go = _ADBC_INSTANCES.hold(database)
+    try:
+        clone = root.adbc_clone()
+        clone.adbc_connection.set_autocommit(True)  # a clone starts out in a driver-managed transaction
+    except BaseException:
+        let_go()
+        raise
+    return clone, let_go
