@@ -1,10 +1,12 @@
 """What every part of the PostgreSQL family shares: quoting, the JSONB codec, and three small compositions.
 
-- :meth:`PostgresCore.insert_skip_sql` ends in ``RETURNING``, and every
-  statement the family runs for a row count either is one of those or is
-  :func:`counted` (one row holding the count). So a driver that reports no
-  row count (psqlpy) counts the returned rows of a ``Fetch.ROWCOUNT``
-  statement, and no statement text is ever rewritten after it is built.
+- Row counts: the family's operations count the rows they change in SQL
+  (:func:`counted`: one row holding the count, read with ``Fetch.ONE``), and
+  the only statements run for ``Fetch.ROWCOUNT`` are the skip-if-present
+  inserts of :meth:`PostgresCore.insert_skip_sql`, which return the row they
+  insert (``RETURNING``). So a driver that reports no row count (psqlpy)
+  counts the returned rows, and no statement text is rewritten after it is
+  built.
 - :func:`alone` marks the statement of a one-statement operation ``alone``:
   PostgreSQL runs a lone statement in its own implicit transaction, as atomic
   as an explicit one, so the engine sends it without BEGIN/COMMIT (one round
