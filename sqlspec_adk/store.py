@@ -104,7 +104,7 @@ class SessionStoreBase(Generic[C]):
         check_key_text(app_name=app_name, user_id=user_id, session_id=session_id)
         return operation(
             "delete_session",
-            lambda: self.sql.delete_session(app_name=app_name, user_id=user_id, session_id=session_id),
+            lambda: self.dialect.delete_session(app_name=app_name, user_id=user_id, session_id=session_id),
             write=True,
             table=self.config.adk.session_table,
         )
@@ -172,7 +172,7 @@ class SessionStoreBase(Generic[C]):
     def _delete_idle_sessions(self, *, before: float, app_name: str | None) -> Operation[int]:
         return operation(
             "delete_idle_sessions",
-            lambda: self.sql.delete_idle_sessions(before=float(before), app_name=app_name),
+            lambda: self.dialect.delete_idle_sessions(before=float(before), app_name=app_name),
             write=True,
             table=self.config.adk.session_table,
         )

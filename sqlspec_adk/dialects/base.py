@@ -21,6 +21,7 @@ from sqlspec_adk.dialects.artifacts import ArtifactSQL
 from sqlspec_adk.dialects.common import DialectCore
 from sqlspec_adk.dialects.memory import MemorySQL
 from sqlspec_adk.dialects.sessions import SessionSQL
+from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.protocol import Fetch, Op, Stmt, TransactionRules
 from sqlspec_adk.settings import ADKConfig
 
@@ -46,10 +47,28 @@ class Dialect(DialectCore):
         cls.has_fts = cls.memory_class.has_fts
 
     def __init__(self, adk: ADKConfig) -> None:
+        if adk.memory_follows_sessions and not adk.enable_memory:
+            raise ConfigError(
+                "extension_config['adk']['memory_follows_sessions'] deletes a session's memory in the same "
+                "transaction, so the memory table must be in this database: enable_memory must not be false"
+            )
         super().__init__(adk)
         self.sessions = self.sessions_class(adk)
         self.memory = self.memory_class(adk)
         self.artifacts = self.artifacts_class(adk)
+
+    def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> Op[int]:
+        """Delete a session and its events, and with ``memory_follows_sessions`` its memory entries; 0 or 1."""
+        deleted = yield from self.sessions.delete_session(app_name=app_name, user_id=user_id, session_id=session_id)
+        if self.adk.memory_follows_sessions:
+            yield from self.memory.delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id)
+        return deleted
+
+    def delete_idle_sessions(self, *, before: float, app_name: str | None = None) -> Op[int]:
+        """Retention of idle sessions (their events too, and their memory with ``memory_follows_sessions``)."""
+        if self.adk.memory_follows_sessions:
+            yield from self.memory.delete_idle_sessions_memory(before=before, app_name=app_name)
+        return (yield from self.sessions.delete_idle_sessions(before=before, app_name=app_name))
 
     def count_rows(self, table: str) -> Op[int]:
         """The number of rows of a quoted table name."""

@@ -296,3 +296,15 @@ class MemorySQL(DialectCore):
         params: tuple[Any, ...] = (before,) if app_name is None else (before, app_name)
         row = yield Stmt(sql + (" AND app_name = ?" if app_name is not None else ""), params, Fetch.ONE)
         return int(row[0])
+
+    def delete_idle_sessions_memory(self, *, before: float, app_name: str | None = None) -> Op[int]:
+        """The entries of the sessions not updated since ``before`` (``memory_follows_sessions``); returns the count."""
+        sql = (
+            f"DELETE FROM {self.memory_table} WHERE session_id IS NOT NULL AND EXISTS (SELECT 1 FROM "
+            f"{self.session_table} s WHERE s.app_name = {self.memory_table}.app_name "
+            f"AND s.user_id = {self.memory_table}.user_id AND s.id = {self.memory_table}.session_id "
+            "AND s.update_time < ?" + (" AND s.app_name = ?)" if app_name is not None else ")")
+        )
+        params: tuple[Any, ...] = (before,) if app_name is None else (before, app_name)
+        count: int = yield Stmt(sql, params, Fetch.ROWCOUNT)
+        return count

@@ -88,7 +88,7 @@ async def prune(config: DatabaseConfig, plan: PrunePlan, *, dry_run: bool) -> Pr
                 # Counted and deleted in one transaction, so the two numbers describe the same rows.
                 counted, events = yield from sessions.count_idle_sessions(before=idle, app_name=app)
                 if not dry_run:
-                    counted = yield from sessions.delete_idle_sessions(before=idle, app_name=app)
+                    counted = yield from config.dialect.delete_idle_sessions(before=idle, app_name=app)
                 return counted, events
 
             counted, events = await run_op(config, idle_op, write=write, name="prune")

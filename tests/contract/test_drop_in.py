@@ -111,3 +111,41 @@ async def test_services_close_idempotently_and_the_data_outlives_them(backend: A
     assert len(found.memories) == 1
     # A closed service can be used again: its config opens a new pool.
     assert await sessions.get_session(app_name=APP, user_id=USER, session_id="life") is not None
+
+
+async def test_memory_follows_sessions_when_asked(backend: Any) -> None:
+    from google.adk.memory.memory_entry import MemoryEntry
+    from google.genai import types
+
+    async def setup(follows: bool) -> tuple[Any, Any]:
+        config = backend.config(memory_follows_sessions=follows)
+        return await backend.sessions(config), await backend.memory(config)
+
+    for follows in (False, True):
+        sessions, memory = await setup(follows)
+        app = f"follow-{follows}"
+        kept = await sessions.create_session(app_name=app, user_id=USER, session_id="kept")
+        gone = await sessions.create_session(app_name=app, user_id=USER, session_id="gone")
+        idle = await sessions.create_session(app_name=app, user_id=USER, session_id="idle")
+        for session, word in ((kept, "kiwi"), (gone, "guava"), (idle, "date")):
+            await sessions.append_event(session, event(f"{word} fruit", timestamp=1000.0 if session is idle else None))
+            await memory.add_session_to_memory(
+                await sessions.get_session(app_name=app, user_id=USER, session_id=session.id)
+            )
+        note = MemoryEntry(content=types.Content(role="user", parts=[types.Part(text="explicit fruit note")]))
+        await memory.add_memory(app_name=app, user_id=USER, memories=[note])
+        await sessions.delete_session(app_name=app, user_id=USER, session_id="gone")
+        assert await sessions.delete_idle_sessions(before=2000.0, app_name=app) == 1
+        found = await memory.search_memory(app_name=app, user_id=USER, query="fruit")
+        texts = sorted(part.text for entry in found.memories for part in entry.content.parts)
+        if follows:
+            assert texts == ["explicit fruit note", "kiwi fruit"]
+        else:  # ADK's default: memory outlives its session
+            assert texts == ["date fruit", "explicit fruit note", "guava fruit", "kiwi fruit"]
+
+
+def test_memory_follows_sessions_needs_the_memory_table_here(backend: Any) -> None:
+    from sqlspec_adk.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="memory_follows_sessions"):
+        backend.config(memory_follows_sessions=True, enable_memory=False)
