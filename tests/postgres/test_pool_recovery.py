@@ -2,24 +2,24 @@
 
 Every backend of the store's pool is killed from another session
 (``pg_terminate_backend``); the next call of each kind (read, one-statement
-write, multi-statement transaction) must still succeed, once per adapter.
+write, multi-statement transaction) must still succeed, once per adapter. The
+restart test runs on a private cluster the tests start (``scratch_postgres``),
+so it runs on every run without disturbing the shared server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shlex
-import subprocess
 import uuid
 from typing import Any
 
 import psycopg
-import pytest
 from google.adk.sessions.base_session_service import GetSessionConfig
 
+from sqlspec_adk.migrations import drop_tables
 from sqlspec_adk.modes import call
 from sqlspec_adk.service import SQLSpecSessionService
+from tests.backends import PG_DSN
 from tests.conftest import Backend
 from tests.helpers import event
 from tests.postgres.conftest import connection_for
@@ -96,20 +96,23 @@ async def test_close_pool_then_reuse(pg: Backend, admin: psycopg.Connection[Any]
     assert await service.get_session(app_name=APP, user_id=USER, session_id="c1") is not None
 
 
-@pytest.mark.skipif(
-    not os.environ.get("SQLSPEC_ADK_PG_RESTART_CMD"),
-    reason="set SQLSPEC_ADK_PG_RESTART_CMD (e.g. 'pg_ctlcluster --skip-systemctl-redirect 15 main restart') "
-    "to restart the PostgreSQL server under test; it disturbs every other client of that server",
-)
-async def test_restarted_server_does_not_break_the_next_calls(pg: Backend) -> None:
-    name = f"adk-restart-{uuid.uuid4().hex[:10]}"
-    service = await tagged_service(pg, name)
-    session = await service.create_session(app_name=APP, user_id=USER, session_id="r1")
-    await service.append_event(session, event("before", delta={"k": 1}))
-    command = shlex.split(os.environ["SQLSPEC_ADK_PG_RESTART_CMD"])
-    await asyncio.to_thread(subprocess.run, command, check=True, capture_output=True, timeout=120)
-    loaded = await service.get_session(app_name=APP, user_id=USER, session_id="r1")
-    assert loaded is not None and loaded.state == {"k": 1}
-    await service.append_event(loaded, event("after", delta={"k": 2}))
-    again = await service.get_session(app_name=APP, user_id=USER, session_id="r1")
-    assert again is not None and again.state == {"k": 2} and len(again.events) == 2
+async def test_restarted_server_does_not_break_the_next_calls(pg: Backend, scratch_postgres: Any) -> None:
+    """On a private cluster the test starts (never the shared server): a clean restart between calls."""
+    connection = {
+        key: scratch_postgres.dsn if value == PG_DSN else value
+        for key, value in pg.spec.connection(pg.tmp_path).items()
+    }
+    config = pg.config(connection_config=connection)
+    service = await pg.sessions(config)
+    try:
+        session = await service.create_session(app_name=APP, user_id=USER, session_id="r1")
+        await service.append_event(session, event("before", delta={"k": 1}))
+        await asyncio.to_thread(scratch_postgres.restart, "fast")
+        loaded = await service.get_session(app_name=APP, user_id=USER, session_id="r1")
+        assert loaded is not None and loaded.state == {"k": 1}
+        await asyncio.to_thread(scratch_postgres.restart, "fast")
+        await service.append_event(loaded, event("after", delta={"k": 2}))
+        again = await service.get_session(app_name=APP, user_id=USER, session_id="r1")
+        assert again is not None and again.state == {"k": 2} and len(again.events) == 2
+    finally:
+        await drop_tables(config)
