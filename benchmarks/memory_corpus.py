@@ -24,6 +24,7 @@ facts), ``frequent`` (keyword questions holding one very frequent word) and
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import json
 import random
@@ -288,35 +289,34 @@ def check_questions(questions: list[Question]) -> list[str]:
     return problems
 
 
-def _tail_words(count: int, reserved: set[str]) -> list[str]:
-    """``count`` distinct pronounceable generated words, none in ``reserved``, in a seeded order."""
+@functools.lru_cache(maxsize=4)
+def _vocabulary(reserved: frozenset[str]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The Zipf vocabulary (head, then :data:`ZIPF_TAIL` generated words, none in ``reserved``) and its
+    cumulative weights."""
     syllables = [onset + vowel + coda for onset in _ONSETS for vowel in _VOWELS for coda in _CODAS]
-    words: list[str] = []
-    seen = set(reserved)
-    for first, second in itertools.product(syllables, repeat=2):
-        word = first + second
+    rng = random.Random(7)
+    seen = set(reserved) | set(ZIPF_HEAD)
+    tail: list[str] = []
+    while len(tail) < ZIPF_TAIL:
+        word = rng.choice(syllables) + rng.choice(syllables)
         if word not in seen:
             seen.add(word)
-            words.append(word)
-    random.Random(7).shuffle(words)
-    if len(words) < count:
-        raise ValueError(f"only {len(words)} generated words, {count} asked")
-    return words[:count]
+            tail.append(word)
+    vocabulary = (*ZIPF_HEAD, *tail)
+    weights = itertools.accumulate(1.0 / (rank**ZIPF_EXPONENT) for rank in range(1, len(vocabulary) + 1))
+    return vocabulary, tuple(weights)
 
 
 class FillerSource:
     """Seeded filler turns: a template sentence (half of them) and Zipf chatter (all of them)."""
 
     def __init__(self, seed: int, questions: list[Question] | None = None) -> None:
-        reserved = {
+        reserved = frozenset(
             token
             for question in questions or load_questions()
             for token in tokenize(f"{question.question} {question.fact}")
-        }
-        vocabulary = [*ZIPF_HEAD, *_tail_words(ZIPF_TAIL, reserved | set(ZIPF_HEAD))]
-        weights = [1.0 / (rank**ZIPF_EXPONENT) for rank in range(1, len(vocabulary) + 1)]
-        self.vocabulary = vocabulary
-        self.cumulative = list(itertools.accumulate(weights))
+        )
+        self.vocabulary, self.cumulative = _vocabulary(reserved)
         self.rng = random.Random(seed)
 
     def chatter(self, count: int) -> list[str]:

@@ -15,6 +15,7 @@ from benchmarks.contenders import concurrency_specs, session_specs
 from benchmarks.contenders.artifacts import artifact_specs
 from benchmarks.contenders.base import Endpoint, Family
 from benchmarks.contenders.memory import LEXICAL, MemoryMode, memory_specs
+from benchmarks.contenders.scale import SCALE_ADAPTERS, scale_specs
 from benchmarks.environment import describe_machine, fsync_ms, load_average
 from benchmarks.group import Group
 from benchmarks.leases import DIR_PREFIX, Lease, probe_table
@@ -26,7 +27,9 @@ from benchmarks.wire_proxy import WireProxy
 from benchmarks.workloads.artifacts import run_artifacts
 from benchmarks.workloads.concurrency import run_concurrency
 from benchmarks.workloads.memory import run_memory
+from benchmarks.workloads.scale import run_scale
 from benchmarks.workloads.sessions import run_sessions
+from benchmarks.workloads.tracing import run_tracing
 
 __all__ = ["RunOptions", "SelfCheckError", "run", "self_check"]
 
@@ -130,11 +133,13 @@ async def _run_family(
                     await run_sessions(group, concurrent=family in SERVER_FAMILIES or family == "memory")
                 finally:
                     await group.close()
+    if "W1T" in options.workloads:
+        # This library only, no counting twins: the probe compares it with itself.
+        specs = [dataclasses.replace(spec, counter="none") for spec in session_specs(family) if spec.kind == "ours"]
+        await _run_group(family, specs, "W1t tracing probe", run_tracing, namespaces, servers, options, results)
     if "W1C" in options.workloads:
         # Rounds of W1c are long (up to 128 x 40 appends): fewer of them.
-        concurrency = dataclasses.replace(
-            options, sizes=dataclasses.replace(options.sizes, rounds=options.sizes.concurrency_rounds)
-        )
+        concurrency = _with_rounds(options, options.sizes.concurrency_rounds)
         await _run_group(
             family,
             concurrency_specs(family),
@@ -148,10 +153,20 @@ async def _run_family(
     if "W5" in options.workloads:
         specs = memory_specs(family, options.memory_modes)
         await _run_group(family, specs, "memory", run_memory, namespaces, servers, options, results)
+    if "W7" in options.workloads and family in SCALE_ADAPTERS:
+        scale = _with_rounds(options, options.sizes.scale_rounds)
+        specs = scale_specs(family, options.sizes)
+        await _run_group(family, specs, "W7 scale", run_scale, namespaces, servers, scale, results)
+    elif "W7" in options.workloads and family != "memory":
+        results.note(f"W7: not run on {family} (benchmarks.contenders.scale.SCALE_ADAPTERS names none of its adapters)")
     if "W6" in options.workloads:
         await _run_group(
             family, artifact_specs(family), "artifacts", run_artifacts, namespaces, servers, options, results
         )
+
+
+def _with_rounds(options: RunOptions, rounds: int) -> RunOptions:
+    return dataclasses.replace(options, sizes=dataclasses.replace(options.sizes, rounds=rounds))
 
 
 async def _run_group(

@@ -49,8 +49,9 @@ class Sizes:
     base_memory: int = 20_000
     base_event_sessions: int = 100
     base_sessions: int = 10_000
-    #: W7: searches, gets, list calls and appends per measurement.
+    #: W7: searches, gets and appends per round (list calls: a tenth), and rounds.
     scale_ops: int = 200
+    scale_rounds: int = 3
     #: The tracing probe: appends per round and rounds (each round runs every variant).
     trace_appends: int = 200
     trace_rounds: int = 10
@@ -103,6 +104,7 @@ QUICK = Sizes(
     base_event_sessions=20,
     base_sessions=500,
     scale_ops=20,
+    scale_rounds=2,
     trace_appends=50,
     trace_rounds=4,
 )
