@@ -13,9 +13,10 @@ once, as answers to the engine's questions (:mod:`sqlspec_adk.engine.driver`):
 - statements in the drivers' ``%s`` style (:func:`prepare`);
 - what an error is (:func:`classify_mysql`): deadlock, lock wait timeout and
   MariaDB's snapshot conflict are ROLLED_BACK, a connection gone is LOST, a
-  duplicate key is DUPLICATE. A pooled connection that fails the first
-  statement of a transaction (killed, timed out, server restarted) is thus
-  replaced by the engine, after :meth:`refresh` dropped the other idle ones.
+  duplicate key is DUPLICATE, DDL finding its object there (or gone) is
+  EXISTS. A pooled connection that fails the first statement of a
+  transaction (killed, timed out, server restarted) is thus replaced by the
+  engine, after :meth:`refresh` dropped the other idle ones.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ DUPLICATE_KEY = 1062
 ROLLED_BACK = frozenset({1213, 1205, 1020})
 #: The connection is gone: gone away, lost, lost while reading, idle timeout (MySQL), killed (MariaDB), shutdown.
 CONNECTION_LOST = frozenset({2006, 2013, 2055, 4031, 1927, 1053})
+#: DDL whose object is already there (table, column, index) or already gone (unknown table, can't drop).
+ALREADY = frozenset({1050, 1060, 1061, 1051, 1091})
 
 
 class Closable(Protocol):
@@ -107,7 +110,8 @@ def error_code(error: BaseException) -> int | None:
 
 
 def classify_mysql(error: BaseException) -> ErrorKind | None:
-    """What the engine does with a driver error: retry (rolled back, connection lost), 0 rows (duplicate), raise."""
+    """What the engine does with a driver error: retry (rolled back, connection lost), 0 rows (duplicate),
+    done already (DDL whose object exists or is gone, for a statement marked ``exists_ok``), or raise."""
     code = error_code(error)
     if code == DUPLICATE_KEY:
         return ErrorKind.DUPLICATE
@@ -115,6 +119,8 @@ def classify_mysql(error: BaseException) -> ErrorKind | None:
         return ErrorKind.ROLLED_BACK
     if code in CONNECTION_LOST or isinstance(error, ConnectionError):
         return ErrorKind.LOST
+    if code in ALREADY:
+        return ErrorKind.EXISTS
     return None
 
 
