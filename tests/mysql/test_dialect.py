@@ -22,7 +22,8 @@ from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.engine.loop import run_sync
 from sqlspec_adk.engine.transaction import transaction
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.migrations.runner import render, steps
+from sqlspec_adk.migrations import v0001_initial
+from sqlspec_adk.migrations.files import render
 from sqlspec_adk.protocol import Fetch, Op, Operation, Stmt
 from sqlspec_adk.records import ArtifactKey, ArtifactWrite, EventWrite, Expected, MemoryWrite
 from sqlspec_adk.settings import ADKConfig
@@ -36,7 +37,9 @@ def dialect(**adk: Any) -> MysqlDialect:
 
 
 def ddl(**adk: Any) -> list[str]:
-    return steps(dialect(**adk))[1]
+    """Schema version 1, every component."""
+    mysql = dialect(**adk)
+    return [sql for part in v0001_initial.COMPONENTS for sql in v0001_initial.statements(mysql, part)]
 
 
 class FakeDriver:
@@ -284,6 +287,11 @@ def test_classification() -> None:
         assert classify_mysql(connector_errors.OperationalError(msg="gone", errno=code)) is ErrorKind.LOST
         assert classify_mysql(asyncmy.errors.OperationalError(code, "gone")) is ErrorKind.LOST
     assert classify_mysql(ConnectionResetError("reset by peer")) is ErrorKind.LOST
+    for code in (1050, 1060, 1061, 1051, 1091):  # already there / already gone: done, for exists_ok DDL
+        assert classify_mysql(pymysql.err.OperationalError(code, "exists")) is ErrorKind.EXISTS
+    assert (
+        classify_mysql(connector_errors.ProgrammingError(msg="Duplicate column name", errno=1060)) is ErrorKind.EXISTS
+    )
     assert classify_mysql(pymysql.err.ProgrammingError(1064, "syntax")) is None
 
 

@@ -14,6 +14,7 @@ from google.adk.errors import StaleSessionError
 
 from benchmarks.counting import intercept
 from sqlspec_adk.adapters._mysql import error_code
+from sqlspec_adk.migrations import LATEST_VERSION
 from sqlspec_adk.modes import call
 from sqlspec_adk.protocol import Fetch, Op, Operation, Stmt, operation
 from tests.backends import MYSQL_DSN, _mysql_connection
@@ -79,7 +80,7 @@ def config_with_pool(mysql: Backend, pool: dict[str, Any], **adk: Any) -> Any:
 # ----------------------------------------------------------------- schema
 async def test_schema_on_the_live_server(mysql: Backend, admin: Any) -> None:
     service = await mysql.sessions()
-    assert await call(service.store.create_tables) == 1  # idempotent: a second run changes nothing
+    assert await call(service.store.create_tables) == LATEST_VERSION  # idempotent: a second run changes nothing
     await mysql.memory_store()
     dialect = service.store.dialect
     created = admin_query(admin, f"SHOW CREATE TABLE {dialect.session_table}")[0][1]
@@ -164,6 +165,28 @@ async def test_read_transactions_are_read_only(mysql: Backend) -> None:
             Fetch.NONE,
         )
     assert error_code(caught.value) == 1792  # cannot execute statement in a READ ONLY transaction
+
+
+async def test_in_transaction_follows_the_server(mysql: Backend) -> None:
+    """The engine rolls back only when the driver says a transaction is open; DDL ends one implicitly."""
+    service = await mysql.sessions()
+    config = service.store.config
+    scratch = f"{mysql.tables['metadata_table']}_probe"
+    connection = await call(config.acquire, True)
+    states = []
+    try:
+        for sql in (
+            "START TRANSACTION",
+            "COMMIT",
+            "START TRANSACTION",
+            f"CREATE TABLE IF NOT EXISTS {scratch} (n INT)",
+        ):
+            await call(config.command, connection, sql)
+            states.append(config.in_transaction(connection))
+        await call(config.command, connection, f"DROP TABLE {scratch}")
+    finally:
+        await call(config.release, connection, False)
+    assert states == [True, False, True, False]
 
 
 async def test_killed_idle_connection_does_not_break_the_next_call(mysql: Backend, admin: Any) -> None:
