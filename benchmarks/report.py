@@ -14,7 +14,19 @@ from typing import Any
 
 from benchmarks.plot import plot_w2
 from benchmarks.results import Results, Row
-from benchmarks.targets import Verdict, adk_rows, evaluate, floor_row, is_concurrent, speedup
+from benchmarks.targets import (
+    SCALE_GOAL,
+    SCALE_MEASURES,
+    SCALE_UNGOALED,
+    Verdict,
+    adk_rows,
+    evaluate,
+    floor_row,
+    is_concurrent,
+    scale_figure,
+    scale_pairs,
+    speedup,
+)
 
 __all__ = ["markdown", "write_reports"]
 
@@ -184,7 +196,11 @@ _TITLES = {
     "W4": "W4 — create_session",
     "W5": "W5 — memory search",
     "W6": "W6 — artifacts",
+    "W1c": "W1c — concurrent appends (N sessions at once, one process)",
+    "W1t": "W1t — tracing probe (per-operation tracing, no tracer provider)",
+    "W7": "W7 — scale (today's sizes vs a hundred times more rows)",
 }
+_ORDER = ("W1", "W1c", "W1t", "W2", "W3", "W4", "W5", "W6", "W7")
 
 
 def markdown(machine: dict[str, Any], results: Results, verdicts: list[Verdict], png: str) -> str:
@@ -203,11 +219,14 @@ def markdown(machine: dict[str, Any], results: Results, verdicts: list[Verdict],
         "",
     ]
     ceilings = {(r.workload, r.case): r for r in results.rows if r.kind == "ceiling"}
-    for workload in ("W1", "W2", "W3", "W4", "W5", "W6"):
+    for workload in _ORDER:
         cases = list(dict.fromkeys(r.case for r in results.rows if r.workload == workload))
         if not cases:
             continue
         lines += [f"### {_TITLES[workload]}", ""]
+        if workload in _WHOLE:
+            lines += [*_WHOLE[workload](results), ""]
+            continue
         if workload == "W2":
             lines += [f"![W2 latency against history length]({png})", ""]
         for case in cases:
@@ -217,6 +236,10 @@ def markdown(machine: dict[str, Any], results: Results, verdicts: list[Verdict],
             else:
                 lines += _case_table(results, workload, case, ceilings.get((workload, case)))
             lines.append("")
+    if results.skipped:
+        lines += ["### Not measured", "", "| contender | database | variant | why |", "|---|---|---|---|"]
+        lines += [f"| {s['label']} | {s['family']} | {s['variant'] or DASH} | {s['why']} |" for s in results.skipped]
+        lines.append("")
     if results.notes:
         lines += ["### Notes from this run", "", *(f"- {note}" for note in results.notes), ""]
     return "\n".join(lines)
@@ -234,11 +257,14 @@ def _reference_table(results: Results, workload: str, case: str) -> list[str]:
     rows = sorted((r for r in results.rows if (r.workload, r.case) == (workload, case)), key=_order)
     reference = next((r for r in rows if r.contender == reference_name and r.operations), None)
     recall = workload == "W5" and case.startswith("search")
+    ingest = workload == "W5" and case.startswith("add_events")
+    extra_heads = " keyword recall@5 | frequent-word | paraphrase | embed ms/query |" if recall else ""
+    extra_heads += " events/s |" if ingest else ""
     lines = [
         "| database | contender | median ms | p90 ms | ops/s |"
-        + (" recall@5 |" if recall else "")
+        + extra_heads
         + f" stmts/op | round trips/op | {TIMES} vs {reference_label} |",
-        "|---|---|---:|---:|---:|" + ("---:|" if recall else "") + "---:|---:|---:|",
+        "|---|---|---:|---:|---:|" + ("---:|" * 4 if recall else "") + ("---:|" if ingest else "") + "---:|---:|---:|",
     ]
     for row in rows:
         if row.operations == 0:
@@ -248,10 +274,133 @@ def _reference_table(results: Results, workload: str, case: str) -> list[str]:
         label = row.label + (" (ceiling)" if row.kind == "ceiling" else "")
         recall_cell = ""
         if recall:
-            value = row.extra.get("recall_at_5")
-            recall_cell = f" {DASH if value is None else f'{value:.2f}'} |"
+            by_kind = row.extra.get("recall_by_kind") or {}
+            values = [row.extra.get("recall_at_5"), by_kind.get("frequent"), by_kind.get("paraphrase")]
+            recall_cell = "".join(f" {DASH if v is None else f'{v:.2f}'} |" for v in values)
+            embed = row.extra.get("embed_ms")
+            recall_cell += f" {DASH if embed is None else _ms(embed)} |"
+        if ingest:
+            rate = row.extra.get("events_per_s")
+            recall_cell += f" {DASH if rate is None else _rate(rate)} |"
         lines.append(
             f"| {row.family} | {label} | {_ms(row.median_ms)} | {_ms(row.p90_ms)} | {_rate(row.rate)} |{recall_cell} "
             f"{_count(row, 'statements')} | {_count(row, 'round_trips')} | {ratio} |"
         )
     return lines
+
+
+# ------------------------------------------------------ W1c, W1t and W7 tables
+def _w1c_tables(results: Results) -> list[str]:
+    rows = [r for r in results.rows if r.workload == "W1c"]
+    lines = [
+        "Aggregate events/s: successful appends over each round's wall time (median over rounds); latency per "
+        "append. `vs floor`: this contender's events/s over the raw per-append-transaction floor's on the same "
+        "driver (higher is better); `vs ADK`: over each of ADK's services on the same database. ‡ a round hit "
+        "its time budget: its tasks started no new append after it, the figures are over the appends done.",
+        "",
+    ]
+    for case in dict.fromkeys(r.case for r in rows):
+        lines += [
+            f"**{case}**",
+            "",
+            "| database | contender | events/s | p50 ms | p90 ms | p99 ms | failed appends | vs floor | vs ADK |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in sorted((r for r in rows if r.case == case), key=_order):
+            if row.operations == 0:
+                lines.append(f"| {row.family} | {row.label} | failed: {row.extra.get('error', '?')} | | | | | | |")
+                continue
+            floor = floor_row(results, row) if row.kind == "ours" else None
+            vs_floor = _ratio(row.rate / floor.rate) if floor is not None and floor.rate else DASH
+            adk = [r for r in rows if r.kind == "adk" and r.family == row.family and r.case == case and r.rate]
+            vs_adk = " / ".join(_ratio(row.rate / r.rate) for r in adk) if row.kind != "adk" and adk else DASH
+            label = row.label
+            if row.extra.get("rounds_cut"):
+                label += f" ‡ ({row.extra.get('attempted', '?'):,} appends in the time budget)"
+            lines.append(
+                f"| {row.family} | {label} | {_rate(row.rate)} | {_ms(row.median_ms)} | {_ms(row.p90_ms)} | "
+                f"{_ms(row.extra.get('p99_ms', math.nan))} | {row.extra.get('errors', 0)} | {vs_floor} | {vs_adk} |"
+            )
+        lines.append("")
+    return lines
+
+
+def _w1t_table(results: Results) -> list[str]:
+    rows = [r for r in results.rows if r.workload == "W1t"]
+    variants = list(dict.fromkeys(r.case for r in rows))
+    lines = [
+        "Median per append in each variant, rounds interleaved; ratios over the no-op variant. "
+        "`traced() alone`: one enter and exit of the variant's `traced`, nanoseconds.",
+        "",
+        "| database | contender | "
+        + " | ".join(f"{v} ms" for v in variants)
+        + " | "
+        + " | ".join(f"{v} / no-op" for v in variants if "no-op" not in v)
+        + " |",
+        "|---|---|" + "---:|" * (len(variants) + len([v for v in variants if "no-op" not in v])),
+    ]
+    for key in dict.fromkeys((r.family, r.contender) for r in rows):
+        mine = {r.case: r for r in rows if (r.family, r.contender) == key}
+        first = next(iter(mine.values()))
+        cells = [_ms(mine[v].median_ms) if v in mine else DASH for v in variants]
+        ratios = [_ratio(mine[v].extra.get("vs_no_op")) if v in mine else DASH for v in variants if "no-op" not in v]
+        lines.append(f"| {first.family} | {first.label} | " + " | ".join(cells + ratios) + " |")
+    alone = {r.case: r.extra.get("traced_alone_ns") for r in rows}
+    lines += [
+        "",
+        "`traced()` alone: " + ", ".join(f"{v}: {alone[v]:,.0f} ns" for v in variants if alone.get(v) is not None),
+    ]
+    return lines
+
+
+def _short(variant: str) -> str:
+    return variant.split(" (")[0]
+
+
+def _w7_table(results: Results) -> list[str]:
+    pairs = scale_pairs(results)
+    lines = [
+        f"Each measurement on a store at today's sizes and on one a hundred times larger (goal: at most "
+        f"{SCALE_GOAL:g}{TIMES}). Latencies are medians (p90 where named); ingest and retention are per row.",
+        "",
+    ]
+    shapes: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
+    for first, second in pairs:
+        shapes[(first.family, first.driver)] = (first.extra, second.extra)
+    for (family, driver), (small, big) in shapes.items():
+        lines.append(
+            f"- {family} / {driver}: today's sizes {small.get('memory_entries', 0):,} memory entries, "
+            f"{small.get('sessions', 0):,} sessions, {small.get('events', 0):,} events; at scale "
+            f"{big.get('memory_entries', 0):,} memory entries, {big.get('sessions', 0):,} sessions, "
+            f"{big.get('events', 0):,} events"
+        )
+    lines += [
+        "",
+        "| database | contender | measurement | today's sizes | at scale | at scale / today | holds |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
+    for base, large in pairs:
+        before, after = scale_figure(base), scale_figure(large)
+        per_row = SCALE_MEASURES.get(base.case) == "ms_per_row"
+
+        def cell(value: float | None, row: Row, per_row: bool = per_row) -> str:
+            if value is None:
+                return DASH
+            if per_row:
+                rate = row.extra.get("rows_per_s")
+                return f"{value * 1000:.1f} µs/row ({_rate(rate)} rows/s)" if rate else f"{value * 1000:.1f} µs/row"
+            recall = row.extra.get("recall_at_5")
+            return _ms(value) + (f" ms (recall@5 {recall:.2f})" if recall is not None else " ms")
+
+        ratio = after / before if before and after is not None else None
+        holds = DASH if ratio is None else ("yes" if ratio <= SCALE_GOAL else "**no**")
+        if base.case in SCALE_UNGOALED:
+            holds = "(no goal)"
+        lines.append(
+            f"| {base.family} | sqlspec-adk {base.driver} | {base.case} | {cell(before, base)} | "
+            f"{cell(after, large)} | {_ratio(ratio)} | {holds} |"
+        )
+    return lines
+
+
+_WHOLE = {"W1c": _w1c_tables, "W1t": _w1t_table, "W7": _w7_table}

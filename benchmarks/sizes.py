@@ -39,6 +39,8 @@ class Sizes:
     concurrency_levels: tuple[int, ...] = (1, 8, 32, 128)
     concurrency_appends: int = 40
     concurrency_rounds: int = 2
+    #: W1c: seconds after which a round's tasks start no new append.
+    concurrency_budget_s: float = 20.0
     #: W7 (scale): memory entries and users, events and sessions holding them, sessions of the app; the
     #: baseline at today's sizes keeps the same entries per user and events per session.
     scale_memory: int = 1_000_000
@@ -92,9 +94,10 @@ QUICK = Sizes(
     artifact_sizes=(1024, 1024 * 1024),
     artifact_ops=3,
     count_ops=3,
-    concurrency_levels=(1, 8, 32, 128),
-    concurrency_appends=2,
+    concurrency_levels=(1, 8, 32),
+    concurrency_appends=3,
     concurrency_rounds=1,
+    concurrency_budget_s=5.0,
     scale_memory=20_000,
     scale_memory_users=20,
     scale_events=20_000,

@@ -8,7 +8,50 @@ from typing import Any
 
 from benchmarks.results import Results, Row
 
-__all__ = ["Verdict", "adk_rows", "evaluate", "floor_row", "is_concurrent"]
+__all__ = [
+    "SCALE_MEASURES",
+    "Verdict",
+    "adk_rows",
+    "evaluate",
+    "floor_row",
+    "is_concurrent",
+    "scale_pairs",
+]
+
+#: W7's measurements (row cases) in report order, and the figure each ratio compares.
+SCALE_MEASURES: dict[str, str] = {
+    "memory search, one user": "median_ms",
+    "memory search p90, one user": "p90_ms",
+    "get_session(num_recent_events=20)": "median_ms",
+    "list_sessions_page, first page": "median_ms",
+    "list_sessions_page, last page": "median_ms",
+    "append_event": "median_ms",
+    "ingest: memory entries": "ms_per_row",
+    "ingest: events (bulk)": "ms_per_row",
+    "bulk load: memory entries": "ms_per_row",
+    "retention: 10% of events": "ms_per_row",
+    "retention: 10% of sessions": "ms_per_row",
+    "retention: 10% of memory": "ms_per_row",
+}
+#: W7 measurements reported without a goal (how the harness loads, not how the library serves).
+SCALE_UNGOALED = frozenset({"bulk load: memory entries"})
+#: W1c goals (issue 16): at this many sessions at once, against the raw per-append-transaction floor.
+W1C_SESSIONS = 32
+W1C_GOALS: dict[str, tuple[float, float]] = {
+    # family: (throughput at least this times the floor's, p99 at most this times the floor's)
+    "sqlite": (5.0, 0.5),
+    "postgres": (1.0, 1.0),
+    "mysql": (1.0, 1.0),
+}
+#: W1c: group commit may cost a lone append at most this much (N = 1, on vs off).
+W1C_SINGLE = 1.1
+#: W1t: "nothing measurable": appends as is within this of appends with traced() a no-op.
+TRACE_GOAL = 1.05
+#: W7: every cost at scale at most this times its cost at today's sizes.
+SCALE_GOAL = 2.0
+#: W5 (issue 15): semantic/hybrid recall@5 on the paraphrases, and latency less the embedding vs lexical.
+PARAPHRASE_RECALL = 0.9
+MODE_LATENCY = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +110,220 @@ def _ours(results: Results, workload: str, case_prefix: str) -> list[Row]:
         for row in results.rows
         if row.kind == "ours" and row.workload == workload and row.case.startswith(case_prefix) and _ok(row)
     ]
+
+
+def scale_figure(row: Row) -> float | None:
+    """The figure of a W7 row its ratio compares (None when it is missing)."""
+    key = SCALE_MEASURES.get(row.case, "median_ms")
+    value = getattr(row, key) if key in ("median_ms", "p90_ms") else row.extra.get(key)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def scale_pairs(results: Results) -> list[tuple[Row, Row]]:
+    """W7 (base, large) row pairs of the same adapter and measurement, in :data:`SCALE_MEASURES` order."""
+    rows = [row for row in results.rows if row.workload == "W7" and row.operations > 0]
+    pairs = []
+    for case in SCALE_MEASURES:
+        for base in (r for r in rows if r.case == case and r.extra.get("scale") == "base"):
+            large = next(
+                (
+                    r
+                    for r in rows
+                    if r.case == case
+                    and r.extra.get("scale") == "large"
+                    and (r.family, r.driver) == (base.family, base.driver)
+                ),
+                None,
+            )
+            if large is not None:
+                pairs.append((base, large))
+    return pairs
+
+
+def _mode(row: Row) -> str:
+    return str(row.extra.get("mode") or "lexical")
+
+
+def _w1c(results: Results) -> list[Verdict]:
+    verdicts: list[Verdict] = []
+    case = f"{W1C_SESSIONS} sessions at once"
+    for row in results.rows:
+        if row.workload != "W1c" or row.kind != "ours" or not _ok(row):
+            continue
+        variant = str(row.extra.get("variant") or "")
+        if variant not in ("", "group commit on"):
+            continue
+        goals = W1C_GOALS.get(row.family)
+        floor = floor_row(results, row)
+        if row.case == case and goals is not None and floor is not None:
+            throughput, p99 = goals
+            ratio = row.rate / floor.rate if floor.rate else math.nan
+            verdicts.append(
+                Verdict(
+                    f"W1c {case}: events/s >= {throughput:g}x the per-append floor",
+                    row.label,
+                    row.family,
+                    ratio,
+                    f">= {throughput:g}x",
+                    ratio >= throughput,
+                    f"{row.rate:,.0f} vs {floor.rate:,.0f} events/s ({floor.label})",
+                )
+            )
+            mine, theirs = row.extra.get("p99_ms"), floor.extra.get("p99_ms")
+            if mine is not None and theirs:
+                ratio = mine / theirs
+                verdicts.append(
+                    Verdict(
+                        f"W1c {case}: p99 <= {p99:g}x the per-append floor's",
+                        row.label,
+                        row.family,
+                        ratio,
+                        f"<= {p99:g}x",
+                        ratio <= p99,
+                        f"{mine:.2f} vs {theirs:.2f} ms ({floor.label})",
+                    )
+                )
+        if row.case == "1 session at once" and variant == "group commit on":
+            off = results.find("W1c", row.case, row.contender.replace("group-commit-on", "group-commit-off"))
+            if off is not None and _ok(off):
+                ratio = row.median_ms / off.median_ms
+                verdicts.append(
+                    Verdict(
+                        f"W1c 1 session: group commit on within {W1C_SINGLE:g}x of off",
+                        row.label,
+                        row.family,
+                        ratio,
+                        f"<= {W1C_SINGLE:g}x",
+                        ratio <= W1C_SINGLE,
+                        f"{row.median_ms:.3f} vs {off.median_ms:.3f} ms",
+                    )
+                )
+    return verdicts
+
+
+def _w5_modes(results: Results) -> list[Verdict]:
+    verdicts: list[Verdict] = []
+    search = [r for r in _ours(results, "W5", "search")]
+    lexical = {(r.family, r.driver): r for r in search if _mode(r) == "lexical"}
+    sqlite = lexical.get(("sqlite", "sqlite")) or lexical.get(("sqlite", "aiosqlite"))
+    for row in search:
+        mode = _mode(row)
+        recall = row.extra.get("recall_at_5")
+        if mode == "lexical":
+            if sqlite is not None and row.family != "sqlite" and recall is not None:
+                theirs = sqlite.extra.get("recall_at_5")
+                if theirs is not None:
+                    verdicts.append(
+                        Verdict(
+                            "W5 keyword recall@5 vs this library on SQLite (bm25)",
+                            row.label,
+                            row.family,
+                            recall,
+                            f">= {theirs:.2f}",
+                            recall >= theirs,
+                            f"{sqlite.label} {theirs:.2f}",
+                        )
+                    )
+            continue
+        paraphrase = (row.extra.get("recall_by_kind") or {}).get("paraphrase")
+        if paraphrase is not None:
+            verdicts.append(
+                Verdict(
+                    f"W5 {mode}: paraphrase recall@5",
+                    row.label,
+                    row.family,
+                    paraphrase,
+                    f">= {PARAPHRASE_RECALL:g}",
+                    paraphrase >= PARAPHRASE_RECALL,
+                    f"{row.extra.get('questions_by_kind', {}).get('paraphrase', '?')} questions",
+                )
+            )
+        base = lexical.get((row.family, row.driver))
+        if base is None:
+            continue
+        theirs = base.extra.get("recall_at_5")
+        if recall is not None and theirs is not None:
+            verdicts.append(
+                Verdict(
+                    f"W5 {mode}: keyword recall@5 vs lexical",
+                    row.label,
+                    row.family,
+                    recall,
+                    f">= {theirs:.2f}",
+                    recall >= theirs,
+                    f"lexical {theirs:.2f}",
+                )
+            )
+        embed = row.extra.get("embed_ms")
+        search_ms = row.median_ms - embed if embed is not None else row.median_ms
+        ratio = search_ms / base.median_ms
+        what = f"{search_ms:.2f} ms less {embed:.2f} ms embedding" if embed is not None else f"{search_ms:.2f} ms"
+        verdicts.append(
+            Verdict(
+                f"W5 {mode}: p50 less the embedder's time vs lexical",
+                row.label,
+                row.family,
+                ratio,
+                f"<= {MODE_LATENCY:g}x",
+                ratio <= MODE_LATENCY,
+                f"{what} vs {base.median_ms:.2f} ms"
+                + ("" if embed is not None else " (embedder not timed: whole search)"),
+            )
+        )
+    return verdicts
+
+
+def _w7(results: Results) -> list[Verdict]:
+    verdicts = []
+    for base, large in scale_pairs(results):
+        if base.case in SCALE_UNGOALED:
+            continue
+        before, after = scale_figure(base), scale_figure(large)
+        if before is None or after is None or not before:
+            continue
+        ratio = after / before
+        verdicts.append(
+            Verdict(
+                f"W7 {base.case}: at scale vs today's sizes",
+                f"sqlspec-adk {base.driver}",
+                base.family,
+                ratio,
+                f"<= {SCALE_GOAL:g}x",
+                ratio <= SCALE_GOAL,
+                f"{_figure(after, base.case)} vs {_figure(before, base.case)}",
+            )
+        )
+    return verdicts
+
+
+def _figure(value: float, case: str) -> str:
+    if SCALE_MEASURES.get(case) == "ms_per_row":
+        return f"{value * 1000:.1f} µs/row"
+    return f"{value:.2f} ms"
+
+
+def _w1t(results: Results) -> list[Verdict]:
+    verdicts = []
+    for row in results.rows:
+        if row.workload != "W1t" or not _ok(row) or "vs_no_op" not in row.extra:
+            continue
+        if not str(row.extra.get("variant", "")).startswith("as is"):
+            continue
+        ratio = float(row.extra["vs_no_op"])
+        verdicts.append(
+            Verdict(
+                "W1t tracing, no provider: appends vs traced() as a no-op",
+                row.label,
+                row.family,
+                ratio,
+                f"<= {TRACE_GOAL:g}x",
+                ratio <= TRACE_GOAL,
+                f"traced() alone {row.extra.get('traced_alone_ns', math.nan):,.0f} ns per operation",
+            )
+        )
+    return verdicts
 
 
 def evaluate(results: Results) -> list[Verdict]:
@@ -194,7 +451,7 @@ def evaluate(results: Results) -> list[Verdict]:
         None,
     )
     if adk_memory is not None:
-        for row in _ours(results, "W5", "search"):
+        for row in (r for r in _ours(results, "W5", "search") if _mode(r) == "lexical"):
             ratio = speedup(adk_memory, row)
             verdicts.append(
                 Verdict(
@@ -220,4 +477,8 @@ def evaluate(results: Results) -> list[Verdict]:
                         f"ADK {adk_recall:.2f}",
                     )
                 )
+    verdicts += _w5_modes(results)
+    verdicts += _w1c(results)
+    verdicts += _w7(results)
+    verdicts += _w1t(results)
     return verdicts

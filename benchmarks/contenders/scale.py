@@ -145,40 +145,63 @@ def _sessions_op(dialect: Any, first: int, last: int, shape: Layout, events: _Ev
     )
 
 
+def _memory_write(index: int, user: int, text: str, timestamp: float) -> MemoryWrite:
+    content = json.dumps({"parts": [{"text": text}], "role": "user"}, ensure_ascii=False, separators=(",", ":"))
+    return MemoryWrite(
+        app_name=APP,
+        user_id=f"m-{user:05d}",
+        event_id=f"w7-{index:08d}",
+        session_id=f"ms-{user:05d}",
+        author="user",
+        timestamp=timestamp,
+        content_json=content,
+        custom_metadata_json=None,
+        search_text=search_text(text),
+    )
+
+
 def memory_rows(shape: Layout, facts: list[Question]) -> Iterator[list[MemoryWrite]]:
-    """Batches of :data:`MEMORY_BATCH` rows: entry ``i`` belongs to memory user ``i % users``; the search
-    user's entries (with ``facts`` spread among them) come from their own seeded source, so they are the
-    same at every scale; everyone else's are filler."""
+    """Batches of :data:`MEMORY_BATCH` rows, user after user: entry ``i`` (timestamp ``MEMORY_EPOCH + i``)
+    belongs to memory user ``i % users``, so every user's entries span the whole time range and retention
+    of the oldest 10% takes a tenth of everyone's. The search user's entries (``facts`` spread among them)
+    come from their own seeded source, the same at every scale; everyone else's are filler.
+
+    Loaded user by user (each user's rows are adjacent in the ``(app, user, ...)`` indexes): a bulk load
+    in time order would scatter every batch over every user's index pages, which is a property of the
+    load order, not of the table size. :func:`interleaved_rows` measures that ingest separately.
+    """
     own, others = FillerSource(1), FillerSource(2)
-    per_user = shape.memory // shape.memory_users
+    users = shape.memory_users
+    per_user = shape.memory // users
     spacing = max(1, per_user // (len(facts) + 1))
     fact_at = {spacing * (number + 1): question.fact for number, question in enumerate(facts)}
     batch: list[MemoryWrite] = []
-    for index in range(shape.memory):
-        user, position = index % shape.memory_users, index // shape.memory_users
-        if user == 0:
-            text = fact_at.get(position) or own.text()
-        else:
-            text = others.text()
-        content = json.dumps({"parts": [{"text": text}], "role": "user"}, ensure_ascii=False, separators=(",", ":"))
-        batch.append(
-            MemoryWrite(
-                app_name=APP,
-                user_id=f"m-{user:05d}",
-                event_id=f"w7-{index:07d}",
-                session_id=f"ms-{user:05d}",
-                author="user",
-                timestamp=MEMORY_EPOCH + index,
-                content_json=content,
-                custom_metadata_json=None,
-                search_text=search_text(text),
-            )
-        )
-        if len(batch) == MEMORY_BATCH:
-            yield batch
-            batch = []
+    for user in range(users):
+        for position in range(per_user):
+            index = position * users + user
+            if user == 0:
+                text = fact_at.get(position) or own.text()
+            else:
+                text = others.text()
+            batch.append(_memory_write(index, user, text, MEMORY_EPOCH + index))
+            if len(batch) == MEMORY_BATCH:
+                yield batch
+                batch = []
     if batch:
         yield batch
+
+
+def interleaved_rows(shape: Layout, batches: int, size: int, start: int = 0) -> Iterator[list[MemoryWrite]]:
+    """New entries arriving as they would live: one batch spans every user (entry ``j`` to user ``j % users``),
+    newer than everything seeded."""
+    source = FillerSource(3)
+    offset = shape.memory + 1_000_000_000
+    for number in range(start, start + batches):
+        first = offset + number * size
+        yield [
+            _memory_write(j, (j - offset) % shape.memory_users, source.text(), MEMORY_EPOCH + j)
+            for j in range(first, first + size)
+        ]
 
 
 class OursScale:
@@ -211,6 +234,14 @@ class OursScale:
     async def seed_memory(self, facts: list[Question], on_batch: Callable[[int, int], None]) -> None:
         """Every memory row, batch by batch through ``add_memory_entries``; ``on_batch(rows, ns)`` times each."""
         for batch in memory_rows(self.shape, facts):
+            start = time.perf_counter_ns()
+            await call(self.memory.add_memory_entries, batch, replace=False)
+            on_batch(len(batch), time.perf_counter_ns() - start)
+
+    async def ingest_live(self, batches: int, size: int, on_batch: Callable[[int, int], None], start: int = 0) -> None:
+        """Timed ingest into the loaded store: ``batches`` calls of ``size`` entries spread over every user
+        (``start``: the number of the first batch, so calls made one by one write new entries)."""
+        for batch in interleaved_rows(self.shape, batches, size, start):
             start = time.perf_counter_ns()
             await call(self.memory.add_memory_entries, batch, replace=False)
             on_batch(len(batch), time.perf_counter_ns() - start)
