@@ -13,7 +13,7 @@ from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
 
 from sqlspec_adk.modes import call
-from sqlspec_adk.protocol import Stmt
+from sqlspec_adk.protocol import Stmt, operation
 from sqlspec_adk.records import ArtifactKey, ArtifactWrite
 from tests.conftest import Backend
 from tests.helpers import event
@@ -99,6 +99,14 @@ async def test_memory_and_artifact_round_trips(pg: Backend) -> None:
     assert counter.take() == 1
     assert await call(memory.delete_memory_before, before=0) == 0
     assert counter.take() == 1
+    dialect = config.dialect
+    for count in (
+        lambda: dialect.memory.count_memory_before(before=0),
+        lambda: dialect.artifacts.count_artifacts_before(before=0, app_name="a"),
+        lambda: dialect.sessions.count_events_before(before=0, idle_before=0),
+    ):  # retention dry runs
+        assert await config.arun(operation("count", count, write=False)) == 0
+        assert counter.take() == 1
 
     key = ArtifactKey.resolve(app_name="a", user_id="u", filename="f.txt", session_id="s")
     write = ArtifactWrite("ref", "text/plain", None, "gs://bucket/f.txt", "{}", 1.0, 0, "0" * 64)
