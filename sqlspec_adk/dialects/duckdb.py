@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlspec_adk.dialects.artifacts import ArtifactSQL
 from sqlspec_adk.dialects.base import Dialect
@@ -126,16 +126,18 @@ class DuckdbMemorySQL(DuckdbCore, MemorySQL):
         """Record the index as :data:`FTS_FRESH` or :data:`FTS_STALE`."""
         return Stmt(self.fts_state_sql, (self.fts_state_key, state))
 
-    def fts_search_stmt(self, app_name: str, user_id: str, tokens: Sequence[str], limit: int) -> Stmt:
+    def fts_search_stmt(
+        self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
+    ) -> Stmt:
         # The tokens reach match_bm25 as one bound string; the extension splits it at spaces, and a
         # token holds only letters, digits and marks, so nothing in it is syntax.
         columns = ", ".join(MEMORY_COLUMNS)
         sql = (
             f"SELECT {self.select_columns} FROM (SELECT {columns}, {self.fts_schema}.match_bm25(id, ?) AS score "
-            f"FROM {self.memory_table} WHERE app_name = ? AND user_id = ? AND content_json IS NOT NULL) scored "
+            f"FROM {self.memory_table} WHERE {self.scope_sql(owner)} AND content_json IS NOT NULL) scored "
             f"WHERE score IS NOT NULL ORDER BY score DESC, timestamp DESC, id {self.limit_sql}"
         )
-        return Stmt(sql, (" ".join(tokens), app_name, user_id, limit), Fetch.ALL)
+        return Stmt(sql, (" ".join(tokens), *self.scope_params(app_name, user_id, owner), limit), Fetch.ALL)
 
     def doc_counts_stmt(self, tokens: Sequence[str]) -> Stmt:
         """(token, entries holding it, indexed entries) for each of ``tokens`` in the full-text index."""
@@ -165,7 +167,7 @@ class DuckdbMemorySQL(DuckdbCore, MemorySQL):
         return True
 
     def search_memory(
-        self, *, app_name: str, user_id: str, tokens: Sequence[str], limit: int
+        self, *, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
     ) -> Op[list[MemoryRecord]]:
         """Refresh a stale index, drop the everyday words, search; with every token if that found nothing.
 
@@ -174,18 +176,19 @@ class DuckdbMemorySQL(DuckdbCore, MemorySQL):
         table-wide: if the rare tokens kept belong to other users only, the
         search runs again with every token the index holds.
         """
+        scope = {"app_name": app_name, "user_id": user_id, "limit": limit, "owner": owner}
         if not (self.memory_fts and tokens):
-            return (yield from super().search_memory(app_name=app_name, user_id=user_id, tokens=tokens, limit=limit))
+            return (yield from super().search_memory(tokens=tokens, **scope))
         check_search_tokens(tokens)
         yield from self.refresh_memory_index()
         rows = yield self.doc_counts_stmt(tokens)
         counts = {str(row[0]): int(row[1]) for row in rows}
         entries = int(rows[0][2]) if rows else 0
         kept = prune_common_tokens(tokens, counts, entries, fraction=self.prune_fraction, min_docs=self.prune_min_docs)
-        records = yield from super().search_memory(app_name=app_name, user_id=user_id, tokens=kept, limit=limit)
+        records = yield from super().search_memory(tokens=kept, **scope)
         present = [token for token in tokens if token in counts]
         if not records and len(kept) < len(present):
-            records = yield from super().search_memory(app_name=app_name, user_id=user_id, tokens=present, limit=limit)
+            records = yield from super().search_memory(tokens=present, **scope)
         return records
 
     # Every write marks the index stale, with FTS on or off: a later config may search with it.
@@ -194,12 +197,16 @@ class DuckdbMemorySQL(DuckdbCore, MemorySQL):
         if writes:
             yield self.fts_state_stmt(FTS_STALE)
 
-    def delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> Op[int]:
-        count = yield from super().delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id)
+    def delete_memory(self, *, app_name: str, user_id: str, memory_id: str, owner: Any = None) -> Op[int]:
+        count = yield from super().delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id, owner=owner)
         return (yield from self._marked_stale(count))
 
-    def delete_user_memory(self, *, app_name: str, user_id: str, session_id: str | None = None) -> Op[int]:
-        count = yield from super().delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id)
+    def delete_user_memory(
+        self, *, app_name: str, user_id: str, session_id: str | None = None, owner: Any = None
+    ) -> Op[int]:
+        count = yield from super().delete_user_memory(
+            app_name=app_name, user_id=user_id, session_id=session_id, owner=owner
+        )
         return (yield from self._marked_stale(count))
 
     def delete_memory_before(self, *, before: float, app_name: str | None = None) -> Op[int]:

@@ -20,6 +20,7 @@ from sqlspec_adk.dialects.duckdb import DuckdbDialect
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.migrations import drop_tables, v0001_initial
 from sqlspec_adk.protocol import Stmt
+from sqlspec_adk.records import Expected
 from sqlspec_adk.settings import ADKConfig
 from tests.helpers import event, raw_op
 
@@ -61,8 +62,7 @@ def test_events_have_no_foreign_key_and_appends_update_the_session(config: Duckd
             app_name="a",
             user_id="u",
             session_id="s",
-            expected_revision=number - 1,
-            expected_update_time=float(number),
+            expected=Expected(revision=number - 1, update_time=float(number)),
             event=appended,
         )
     snapshot = store.get_session(app_name="a", user_id="u", session_id="s")
