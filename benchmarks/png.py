@@ -130,7 +130,14 @@ def _label(value: float) -> str:
     return f"{value:g}" if value < 1000 else f"{int(value):,}".replace(",", "")
 
 
-def line_chart(series: dict[str, list[tuple[int, float]]], path: Path, *, title: str) -> None:
+def line_chart(
+    series: dict[str, list[tuple[int, float]]],
+    path: Path,
+    *,
+    title: str,
+    unit: str = "ms",
+    x_label: str = "events of history (log)",
+) -> None:
     """Log-log chart of ``series`` (label -> [(x, y)]) with a legend below the plot."""
     width, plot_height = 1000, 460
     legend_rows = (len(series) + 1) // 2
@@ -164,12 +171,12 @@ def line_chart(series: dict[str, list[tuple[int, float]]], path: Path, *, title:
     while decade <= y_high:
         _, y = position(x_low, decade)
         canvas.line(left, y, right, y, grid)
-        canvas.text(8, y - 5, f"{_label(decade)} ms")
+        canvas.text(8, y - 5, f"{_label(decade)} {unit}")
         decade *= 10
     canvas.line(left, top, left, bottom, axis)
     canvas.line(left, bottom, right, bottom, axis)
     canvas.text(left, 12, title)
-    canvas.text(right - 300, bottom + 26, "events of history (log)")
+    canvas.text(right - 300, bottom + 26, x_label)
     for index, (label, values) in enumerate(series.items()):
         color = _PALETTE[index % len(_PALETTE)]
         ordered = sorted(point for point in values if point[1] > 0)

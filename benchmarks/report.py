@@ -12,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.plot import plot_w2
+from benchmarks.plot import plot_w1c, plot_w2
 from benchmarks.results import Results, Row
 from benchmarks.targets import (
     SCALE_GOAL,
@@ -54,12 +54,15 @@ def write_reports(machine: dict[str, Any], results: Results, options: Any, out: 
     json_path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     png_path = out / f"w2-get-{name}.png"
     plot_w2(results, png_path)
-    text = markdown(machine, results, verdicts, png_path.name)
+    w1c_path = out / f"w1c-events-{name}.png"
+    has_w1c = plot_w1c(results, w1c_path)
+    text = markdown(machine, results, verdicts, png_path.name, w1c_path.name if has_w1c else None)
     md_path = out / f"results-{name}.md"
     md_path.write_text(text, encoding="utf-8")
-    paths = [json_path, md_path, png_path]
+    paths = [json_path, md_path, png_path, *([w1c_path] if has_w1c else [])]
     if docs is not None:
-        _splice(docs, markdown(machine, results, verdicts, _relative(png_path, docs.parent)))
+        w1c = _relative(w1c_path, docs.parent) if has_w1c else None
+        _splice(docs, markdown(machine, results, verdicts, _relative(png_path, docs.parent), w1c))
         paths.append(docs)
     return paths
 
@@ -203,7 +206,9 @@ _TITLES = {
 _ORDER = ("W1", "W1c", "W1t", "W2", "W3", "W4", "W5", "W6", "W7")
 
 
-def markdown(machine: dict[str, Any], results: Results, verdicts: list[Verdict], png: str) -> str:
+def markdown(
+    machine: dict[str, Any], results: Results, verdicts: list[Verdict], png: str, w1c_png: str | None = None
+) -> str:
     lines = ["## Latest results", "", _machine(machine), ""]
     lines += [
         "Medians over every operation of every round; rounds interleave the contenders of one database. "
@@ -224,6 +229,8 @@ def markdown(machine: dict[str, Any], results: Results, verdicts: list[Verdict],
         if not cases:
             continue
         lines += [f"### {_TITLES[workload]}", ""]
+        if workload == "W1c" and w1c_png:
+            lines += [f"![W1c aggregate events/s against sessions at once]({w1c_png})", ""]
         if workload in _WHOLE:
             lines += [*_WHOLE[workload](results), ""]
             continue

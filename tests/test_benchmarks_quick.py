@@ -69,6 +69,8 @@ def test_markdown_and_plot(quick_run: tuple[subprocess.CompletedProcess[str], Pa
         assert heading in text
     assert "| sqlite | sqlspec-adk sqlite |" in text
     assert (out / "w2-get-quick.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert (out / "w1c-events-quick.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "](w1c-events-quick.png)" in text
 
 
 def _data(out: Path) -> dict[str, Any]:
