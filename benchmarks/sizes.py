@@ -40,7 +40,7 @@ class Sizes:
     concurrency_appends: int = 40
     concurrency_rounds: int = 2
     #: W1c: seconds after which a round's tasks start no new append.
-    concurrency_budget_s: float = 20.0
+    concurrency_budget_s: float = 10.0
     #: W7 (scale): memory entries and users, events and sessions holding them, sessions of the app; the
     #: baseline at today's sizes keeps the same entries per user and events per session.
     scale_memory: int = 1_000_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from functools import partial
 from typing import Any
@@ -107,4 +108,5 @@ def concurrency_specs(family: Family) -> list[Spec]:
         if spec.kind == "ours":
             adapter = next(a for a in available_adapters() if a.name == spec.driver)
             specs += [_ours(adapter, variant, settings) for variant, settings in GROUP_COMMIT]
-    return specs
+    # W1c counts no statements: no counting twins.
+    return [dataclasses.replace(spec, counter="none") for spec in specs]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import importlib
 import importlib.util
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,6 +118,9 @@ def resolved_embedder(text: str) -> Any:
     itself when the installed library has no resolver (it is then passed to the config as a string)."""
     if text in _EMBEDDERS:
         return _EMBEDDERS[text]
+    if text.startswith("sentence-transformers:"):
+        # The model must come from a package or a local path (issue 15): never wait on a hub here.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
     name = "sqlspec_adk.memory.embedders"
     resolver = getattr(importlib.import_module(name), "resolve_embedder", None) if _has(name) else None
     value = resolver(text) if resolver is not None else text
