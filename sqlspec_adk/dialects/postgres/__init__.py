@@ -16,18 +16,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlspec_adk.dialects.artifacts import ArtifactSQL
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.dialects.memory import MemorySQL
 from sqlspec_adk.dialects.postgres.artifacts import PostgresArtifactSQL
-from sqlspec_adk.dialects.postgres.core import PostgresCore, alone, counted
+from sqlspec_adk.dialects.postgres.core import PostgresCore, alone, counted, together
 from sqlspec_adk.dialects.postgres.jsonb import JsonbCodec, from_jsonb_text, to_jsonb_text, tsquery_text
 from sqlspec_adk.dialects.postgres.memory import PostgresMemorySQL
 from sqlspec_adk.dialects.postgres.sessions import PostgresSessionSQL
 from sqlspec_adk.dialects.sessions import SessionSQL
-from sqlspec_adk.protocol import TransactionRules
+from sqlspec_adk.protocol import Op, TransactionRules
 
 __all__ = [
     "JsonbCodec",
@@ -38,6 +38,7 @@ __all__ = [
     "PostgresSessionSQL",
     "alone",
     "counted",
+    "together",
     "from_jsonb_text",
     "to_jsonb_text",
     "tsquery_text",
@@ -60,3 +61,8 @@ class PostgresDialect(PostgresCore, Dialect):
     sessions: PostgresSessionSQL
     memory: PostgresMemorySQL
     artifacts: PostgresArtifactSQL
+
+    def delete_session(self, *, app_name: str, user_id: str, session_id: str, owner: Any = None) -> Op[int]:
+        """As every family's; with ``memory_follows_sessions`` the session and its memory in one transaction."""
+        op = super().delete_session(app_name=app_name, user_id=user_id, session_id=session_id, owner=owner)
+        return together(op) if self.adk.memory_follows_sessions else op

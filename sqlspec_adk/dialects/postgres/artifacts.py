@@ -56,8 +56,10 @@ class PostgresArtifactSQL(PostgresCore, ArtifactSQL):
     def list_artifact_versions(self, key: ArtifactKey) -> Op[list[ArtifactRow]]:
         return alone(super().list_artifact_versions(key))
 
-    def list_artifact_keys(self, *, app_name: str, user_id: str, session_id: str | None) -> Op[list[str]]:
-        return alone(super().list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id))
+    def list_artifact_keys(
+        self, *, app_name: str, user_id: str, session_id: str | None, owner: Any = None
+    ) -> Op[list[str]]:
+        return alone(super().list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id, owner=owner))
 
     def artifact_uri_exists(self, key: ArtifactKey, canonical_uri: str) -> Op[bool]:
         return alone(super().artifact_uri_exists(key, canonical_uri))
@@ -72,6 +74,9 @@ class PostgresArtifactSQL(PostgresCore, ArtifactSQL):
         params: tuple[Any, ...] = (float(before),) if app_name is None else (float(before), app_name)
         rows = yield Stmt(self.artifact_delete_before_sql(by_app=app_name is not None), params, Fetch.ALL, alone=True)
         return [self.artifact_row(row) for row in rows]
+
+    def count_artifacts_before(self, *, before: float, app_name: str | None = None) -> Op[int]:
+        return alone(super().count_artifacts_before(before=before, app_name=app_name))
 
     def statements(self) -> list[str]:
         return [

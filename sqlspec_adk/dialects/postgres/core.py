@@ -10,7 +10,8 @@
 - :func:`alone` marks the statement of a one-statement operation ``alone``:
   PostgreSQL runs a lone statement in its own implicit transaction, as atomic
   as an explicit one, so the engine sends it without BEGIN/COMMIT (one round
-  trip instead of three).
+  trip instead of three). :func:`together` undoes that for an operation made
+  of several such parts.
 - :func:`memoized` caches a statement builder's text per dialect instance.
 """
 
@@ -25,7 +26,7 @@ from sqlspec_adk.dialects.common import DialectCore, JsonCodec
 from sqlspec_adk.dialects.postgres.jsonb import JsonbCodec
 from sqlspec_adk.protocol import Op
 
-__all__ = ["PostgresCore", "alone", "counted", "memoized"]
+__all__ = ["PostgresCore", "alone", "counted", "memoized", "together"]
 
 T = TypeVar("T")
 S = TypeVar("S", bound=DialectCore)
@@ -77,6 +78,23 @@ def alone(op: Op[T], *, idempotent: bool = False) -> Op[T]:
         return done
     while True:
         result = yield dataclasses.replace(stmt, alone=True, idempotent=idempotent)
+        try:
+            stmt = op.send(result)
+        except StopIteration as stop:
+            value: T = stop.value
+            return value
+
+
+def together(op: Op[T]) -> Op[T]:
+    """``op`` with none of its statements marked ``alone``: for operations made of several parts' operations,
+    which must run in one transaction even where each part alone is one statement."""
+    try:
+        stmt = next(op)
+    except StopIteration as stop:
+        done: T = stop.value
+        return done
+    while True:
+        result = yield dataclasses.replace(stmt, alone=False)
         try:
             stmt = op.send(result)
         except StopIteration as stop:

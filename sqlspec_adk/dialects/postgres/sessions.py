@@ -124,8 +124,8 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
             f"AND {check} AND NOT EXISTS (SELECT 1 FROM {self.events_table} e WHERE {event_key} AND e.id = ?) "
             "RETURNING revision)",
             f"n AS (INSERT INTO {self.events_table} "
-            "(app_name, user_id, session_id, seq, id, invocation_id, author, timestamp, event_data) "
-            f"SELECT ?, ?, ?, s.revision, ?, ?, ?, ?, {self.json.param} FROM s RETURNING seq)",
+            "(app_name, user_id, session_id, seq, id, invocation_id, author, timestamp, event_data, compaction) "
+            f"SELECT ?, ?, ?, s.revision, ?, ?, ?, ?, {self.json.param}, ? FROM s RETURNING seq)",
         ]
         if app:
             ctes.append(self.upsert_state_cte("a", "app", "s"))
@@ -143,9 +143,10 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
         )
 
     @memoized
-    def list_sql(self, *, by_user: bool, after: int, limit: bool) -> str:
+    def list_sql(self, *, by_user: bool, after: int, limit: bool, owned: bool = False) -> str:
         """One keyset page (``after``: :data:`NO_CURSOR`, :data:`USER_CURSOR` or :data:`FULL_CURSOR`).
 
+        ``owned``: only the sessions of owner ``?`` (with an owner column).
         Always one row at least, which carries the app state.
         """
         inner = (
@@ -156,6 +157,8 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
         )
         if by_user:
             inner += " AND s.user_id = ?"
+        if owned and self.owner is not None:
+            inner += f" AND s.{self.owner.name} = ?"
         if after == USER_CURSOR:
             inner += " AND (s.update_time, s.id) > (?, ?)"
         elif after == FULL_CURSOR:
@@ -231,12 +234,20 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
         return row, list(zip(row[6], row[7], row[8], row[9], strict=True))
 
     def select_session_page(
-        self, app_name: str, user_id: str | None, limit: int | None, after: tuple[float, str, str] | None
+        self,
+        app_name: str,
+        user_id: str | None,
+        limit: int | None,
+        after: tuple[float, str, str] | None,
+        owner: Any = None,
     ) -> Op[tuple[Any, Sequence[Sequence[Any]]]]:
         """One keyset-paged statement: the page's sessions with user state, plus the app state."""
         params: list[Any] = [app_name, app_name]
         if user_id is not None:
             params.append(user_id)
+        owned = self.scoped(owner)
+        if owned:
+            params.append(owner)
         cursor = NO_CURSOR
         if after is not None:
             update_time, after_user, after_id = after
@@ -246,7 +257,7 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
                 cursor, params = FULL_CURSOR, [*params, update_time, after_user, after_id]
         if limit is not None:
             params.append(limit + 1)
-        sql = self.list_sql(by_user=user_id is not None, after=cursor, limit=limit is not None)
+        sql = self.list_sql(by_user=user_id is not None, after=cursor, limit=limit is not None, owned=owned)
         rows = yield Stmt(sql, params, Fetch.ALL, alone=True)
         return (rows[0][0] if rows else None), [row[1:] for row in rows if row[1] is not None]
 
@@ -276,7 +287,7 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
         else:
             params += [float(expected.update_time), *keys, expected.last_event_id]
         params += [*keys, event.id, *keys, event.id, event.invocation_id, event.author, event.timestamp]
-        params.append(self.json.text(event.event_json))
+        params += [self.json.text(event.event_json), self.true_value if event.compaction else self.false_value]
         if delta.app:
             params += [app_name, self.json.state(delta.app), event.timestamp]
         if delta.user:
@@ -305,6 +316,11 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
         row = yield Stmt(sql, params, Fetch.ONE, alone=True, idempotent=True)
         return int(row[0])
 
+    def count_events_before(
+        self, *, before: float, app_name: str | None = None, idle_before: float | None = None
+    ) -> Op[int]:
+        return alone(super().count_events_before(before=before, app_name=app_name, idle_before=idle_before))
+
     def statements(self) -> list[str]:
         texts = super().statements()
         flags = (False, True)
@@ -313,8 +329,9 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
             for first in flags:
                 texts.append(self.get_session_sql(events=first, after=app, limit=user))
                 texts.append(self.append_sql(by_revision=first, app=app, user=user))
-        for by_user, after, limit in itertools.product(flags, (NO_CURSOR, USER_CURSOR, FULL_CURSOR), flags):
-            texts.append(self.list_sql(by_user=by_user, after=after, limit=limit))
+        cursors = (NO_CURSOR, USER_CURSOR, FULL_CURSOR)
+        for by_user, after, limit, owned in itertools.product(flags, cursors, flags, flags[: 1 + bool(self.owner)]):
+            texts.append(self.list_sql(by_user=by_user, after=after, limit=limit, owned=owned))
         texts += [self.delete_session_count_sql, self.merge_state_sql("app"), self.merge_state_sql("user")]
         for by_app in flags:
             texts.append(self.retention_count_sql(self.events_table, "timestamp", by_app=by_app))
