@@ -278,7 +278,8 @@ def upgrade_plan(dialect: Dialect, target: int | None = None) -> Generator[Step,
     if strategy == "transaction":
         lock = []
         if dialect.family == "postgresql":
-            lock = [Stmt(f"SELECT pg_advisory_xact_lock({_advisory_key(dialect)})", (), Fetch.ONE)]
+            # Fetch.NONE: the lock returns void, which psycopg reads as '' and psqlpy cannot convert at all.
+            lock = [Stmt(f"SELECT pg_advisory_xact_lock({_advisory_key(dialect)})")]
         reached: int = yield operation("migrate", lambda: _whole_upgrade(dialect, goal, lock, ()), write=True)
         return reached
     if strategy == "named_lock":
