@@ -146,6 +146,7 @@ async def test_checked_calls_normalize_and_keep_order() -> None:
 async def test_huge_values_normalize_without_overflow() -> None:
     (vector,) = await embed_documents(Scripted([[1e300, 1e300, 0.0]]), ["x"])
     assert vector == pytest.approx([math.sqrt(0.5), math.sqrt(0.5), 0.0])
+    assert normalize([1.7e308] * 4) == pytest.approx([0.5] * 4)  # even the length itself past float range
 
 
 async def test_no_texts_means_no_call() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Iterable, Sequence
-from typing import Protocol, SupportsFloat, TypeGuard, runtime_checkable
+from typing import Protocol, TypeGuard, runtime_checkable
 
 __all__ = [
     "Embedder",
@@ -110,28 +110,29 @@ def _dimensions_of(embedder: Embedder, name: str) -> int:
 def normalize(vector: Sequence[float]) -> list[float]:
     """``vector`` scaled to unit length; ``ValueError`` for an all-zero or non-finite vector."""
     values = [float(value) for value in vector]
-    if not all(math.isfinite(value) for value in values):
+    if not math.isfinite(sum(values)) and not all(math.isfinite(value) for value in values):
         raise ValueError("it holds NaN or an infinity")
-    largest = max((abs(value) for value in values), default=0.0)
-    if largest == 0.0:
+    norm = math.hypot(*values)  # scaled internally: no square overflows
+    if norm == 0.0:
         raise ValueError("it is all zeros (it has no direction)")
-    scaled = [value / largest for value in values]  # no square overflows, however large the values
-    norm = math.sqrt(math.fsum(value * value for value in scaled))
-    return [value / norm for value in scaled]
+    if math.isinf(norm):  # only the length itself is past float range
+        largest = max(abs(value) for value in values)
+        values = [value / largest for value in values]
+        norm = math.hypot(*values)
+    return [value / norm for value in values]
 
 
 def _floats(row: object) -> list[float] | None:
-    if not isinstance(row, Iterable) or isinstance(row, str | bytes):
+    """``row`` as floats, or None when it is not a sequence of numbers (text is not, though ``float`` reads it)."""
+    if not isinstance(row, Iterable) or isinstance(row, str | bytes | bytearray):
         return None
-    values: list[float] = []
-    for value in row:
-        if not isinstance(value, SupportsFloat) or isinstance(value, str | bytes):
-            return None
-        try:
-            values.append(float(value))
-        except (TypeError, ValueError, OverflowError):
-            return None
-    return values
+    items = list(row)
+    if not all(type(item) is float or not isinstance(item, str | bytes | bytearray) for item in items):
+        return None
+    try:
+        return [float(item) for item in items]
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _short(value: object) -> str:

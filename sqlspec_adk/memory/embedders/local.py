@@ -157,7 +157,9 @@ class SentenceTransformersEmbedder:
             if self._model is None:
                 module = importlib.import_module("sentence_transformers")
                 model: _Model = module.SentenceTransformer(self._source, **self.kwargs)
-                dimensions = model.get_sentence_embedding_dimension()
+                # sentence-transformers 6 renamed the method (the old name still works there, with a warning).
+                measure = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+                dimensions = measure()
                 if not isinstance(dimensions, int) or dimensions < 1:
                     raise RuntimeError(f"model {self.model_name_or_path!r} does not state its embedding dimensions")
                 declared = self._declared_dimensions
