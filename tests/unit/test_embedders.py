@@ -34,6 +34,7 @@ from sqlspec_adk.memory.embedders import (
     embed_queries,
     embed_query,
     embedder_from_string,
+    embedder_identity,
     is_embedder,
     local,
     normalize,
@@ -544,24 +545,21 @@ class StandInModel:
         return 4
 
     def encode(self, sentences: list[str], **kwargs: Any) -> Any:
-        import numpy
-
         self.inside += 1
         self.overlapped |= self.inside > 1
         self.threads.add(threading.get_ident())
         self.encodes.append({"sentences": list(sentences), **kwargs})
         threading.Event().wait(0.01)
-        rows = numpy.array([[float(len(text)), 1.0, 0.0, 0.0] for text in sentences], dtype="float32")
+        rows = [[float(len(text)), 1.0, 0.0, 0.0] for text in sentences]
         if kwargs.get("normalize_embeddings"):
-            rows = rows / numpy.linalg.norm(rows, axis=1, keepdims=True)
+            rows = [normalize(row) for row in rows]
         self.inside -= 1
-        return rows
+        return types.SimpleNamespace(tolist=lambda: rows)  # what numpy's array offers the embedder
 
 
 @pytest.fixture
 def fake_sentence_transformers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """A stand-in ``sentence_transformers`` module; the list fills with every model it loads."""
-    pytest.importorskip("numpy")
     loaded: list[Any] = []
 
     class SentenceTransformer(StandInModel):
@@ -619,6 +617,21 @@ async def test_sentence_transformers_load_and_dimensions(fake_sentence_transform
     wrong = SentenceTransformersEmbedder("acme/tiny", dimensions=384)
     with pytest.raises(EmbeddingError, match=r"makes 4-dimensional vectors, not the 384 declared"):
         await embed_documents(wrong, ["x"])
+
+
+async def test_embedder_identity_loads_off_the_loop(fake_sentence_transformers: list[Any]) -> None:
+    embedder = SentenceTransformersEmbedder("acme/tiny")
+    assert await embedder_identity(embedder) == ("sentence-transformers:acme/tiny", 4)
+    assert embedder.loaded
+    assert await embedder_identity(FakeEmbedder(8)) == ("fake:8", 8)
+    with pytest.raises(EmbeddingError, match="dimensions must be a positive integer"):
+        await embedder_identity(Scripted(dimensions=0))
+
+
+async def test_embedder_identity_wraps_a_failed_load(fake_sentence_transformers: list[Any]) -> None:
+    embedder = SentenceTransformersEmbedder("acme/tiny", dimensions=8)
+    with pytest.raises(EmbeddingError, match=r"'sentence-transformers:acme/tiny': loading the model failed"):
+        await embedder_identity(embedder)
 
 
 def test_sentence_transformers_names(

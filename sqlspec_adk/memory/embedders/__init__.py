@@ -11,7 +11,8 @@
   ``<module>:<attribute>``.
 - :func:`embed_documents`, :func:`embed_queries`, :func:`embed_query`: the checked
   calls the store makes; every failure is one :class:`EmbeddingError`, every vector
-  comes back with unit length.
+  comes back with unit length; :func:`embedder_identity` gives ``(name, dimensions)``
+  to record, loading a lazy model off the event loop first.
 - :func:`vector_bytes`, :func:`vector_from_bytes`, :func:`cosine`, :func:`dot`: the
   portable storage fallback (float32 little-endian BLOBs scored in Python).
 """
@@ -23,6 +24,7 @@ from sqlspec_adk.memory.embedders.base import (
     embed_documents,
     embed_queries,
     embed_query,
+    embedder_identity,
     is_embedder,
     normalize,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "embed_queries",
     "embed_query",
     "embedder_from_string",
+    "embedder_identity",
     "is_embedder",
     "normalize",
     "resolve_embedder",

@@ -24,6 +24,7 @@ __all__ = [
     "embed_documents",
     "embed_queries",
     "embed_query",
+    "embedder_identity",
     "is_embedder",
     "normalize",
 ]
@@ -182,6 +183,20 @@ async def _embed(embedder: Embedder, texts: Sequence[str], *, query: bool) -> li
         raise EmbeddingError(name, f"embed failed: {error!r}") from error
     # Read after the call: a lazily loaded local model knows its dimensions once loaded (on its worker thread).
     return check_vectors(name, _dimensions_of(embedder, name), len(texts), vectors)
+
+
+async def embedder_identity(embedder: Embedder) -> tuple[str, int]:
+    """``(name, dimensions)`` to record beside stored vectors, loading a lazy model first on its worker thread
+    (``aload``, where the embedder has it), so asking never blocks the event loop; :class:`EmbeddingError` when
+    the model cannot be loaded or states no usable dimensions."""
+    name = _name_of(embedder)
+    aload = getattr(embedder, "aload", None)
+    if callable(aload):
+        try:
+            await aload()
+        except Exception as error:
+            raise EmbeddingError(name, f"loading the model failed: {error!r}") from error
+    return name, _dimensions_of(embedder, name)
 
 
 async def embed_documents(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:

@@ -35,8 +35,6 @@ _HUB_ORG = "sentence-transformers/"
 class _Model(Protocol):
     """What this module uses of ``sentence_transformers.SentenceTransformer``."""
 
-    prompts: dict[str, str]
-
     def encode(self, sentences: list[str], **kwargs: Any) -> Any: ...
 
     def get_sentence_embedding_dimension(self) -> int | None: ...
@@ -174,7 +172,8 @@ class SentenceTransformersEmbedder:
 
     def _encode(self, texts: list[str], prompt: str) -> list[list[float]]:
         model = self._loaded_model()
-        prompt_name = prompt if model.prompts.get(prompt) else None
+        prompts = getattr(model, "prompts", None) or {}
+        prompt_name = prompt if prompts.get(prompt) else None
         with self._encode_lock:
             array = model.encode(
                 texts,
