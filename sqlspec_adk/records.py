@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, TypedDict
+from urllib.parse import quote
 
 from google.adk.artifacts.artifact_util import validate_path_segment
 from google.adk.errors.input_validation_error import InputValidationError
@@ -34,6 +35,7 @@ __all__ = [
     "SessionPage",
     "SessionRecord",
     "SessionSnapshot",
+    "scope_of",
     "validate_scope",
 ]
 
@@ -200,8 +202,15 @@ class ArtifactKey:
 
     Build it with :meth:`resolve` from ADK's arguments. Direct construction is
     checked too: every segment passes ADK's ``validate_path_segment`` (no
-    traversal, absolute path, drive letter or NUL), and ``scope`` is
-    :data:`USER_SCOPE` exactly when ``filename`` starts with ``user:``.
+    traversal, absolute path, drive letter or NUL), and ``scope`` is a user
+    scope exactly when ``filename`` starts with ``user:``.
+
+    ``scope`` is the session id, or :data:`USER_SCOPE`; for an owner-scoped
+    service (``owner_id`` with an ``owner_id_column``) it is namespaced by the
+    owner: ``/owner/<owner>/user`` or ``/owner/<owner>/session/<session id>``
+    (the owner percent-encoded). ADK's path rule forbids ``/`` in session ids,
+    so no scope can be mistaken for another, and two owners sharing app and
+    user names keep their own versions of one filename, each counted from 0.
     """
 
     app_name: str
@@ -216,19 +225,22 @@ class ArtifactKey:
         validate_path_segment(self.app_name, "app_name")
         validate_path_segment(self.user_id, "user_id")
         user_scoped = self.filename.startswith(USER_PREFIX)
-        if user_scoped != (self.scope == USER_SCOPE):
+        _, session = _split_scope(self.scope)
+        if user_scoped != (session is None):
             raise InputValidationError(
                 f"artifact scope {self.scope!r} does not match filename {self.filename!r}: "
                 f"user-scoped filenames start with {USER_PREFIX!r}"
             )
-        if not user_scoped:
-            validate_path_segment(self.scope, "session_id")
+        if session is not None:
+            validate_path_segment(session, "session_id")
         validate_path_segment(self.bare_filename, "filename")
         for name in ("app_name", "user_id", "scope", "filename"):
             _require_utf8(getattr(self, name), name)
 
     @classmethod
-    def resolve(cls, *, app_name: str, user_id: str, filename: str, session_id: str | None) -> ArtifactKey:
+    def resolve(
+        cls, *, app_name: str, user_id: str, filename: str, session_id: str | None, owner: Any = None
+    ) -> ArtifactKey:
         """The key ADK's arguments name; raises ADK's ``InputValidationError`` for a bad segment.
 
         User scope applies when ``filename`` starts with ``user:`` or
@@ -241,17 +253,17 @@ class ArtifactKey:
             raise InputValidationError(f"filename must be a string, got {filename!r}")
         if filename.startswith(USER_PREFIX) or session_id is None:
             bare = filename.removeprefix(USER_PREFIX)
-            return cls(app_name, user_id, USER_SCOPE, USER_PREFIX + bare)
-        return cls(app_name, user_id, session_id, filename)
+            return cls(app_name, user_id, scope_of(None, owner), USER_PREFIX + bare)
+        return cls(app_name, user_id, scope_of(session_id, owner), filename)
 
     @property
     def is_user_scoped(self) -> bool:
-        return self.scope == USER_SCOPE
+        return _split_scope(self.scope)[1] is None
 
     @property
     def session_id(self) -> str | None:
         """The session of a session-scoped key, None for user scope."""
-        return None if self.scope == USER_SCOPE else self.scope
+        return _split_scope(self.scope)[1]
 
     @property
     def bare_filename(self) -> str:
@@ -279,6 +291,8 @@ class ArtifactWrite:
     create_time: float
     size: int
     checksum: str
+    #: Written to the owner column when one is configured (None: no owner).
+    owner_id: Any = None
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -290,3 +304,29 @@ class ArtifactRow(ArtifactRecord):
 
     kind: str
     display_name: str | None
+
+
+_OWNER = "/owner/"
+
+
+def scope_of(session_id: str | None, owner: Any = None) -> str:
+    """The stored ``scope`` of a session (None: the user scope), namespaced by ``owner`` when one is given."""
+    if owner is None:
+        return USER_SCOPE if session_id is None else session_id
+    prefix = _OWNER + quote(str(owner), safe="")
+    return f"{prefix}/user" if session_id is None else f"{prefix}/session/{session_id}"
+
+
+def _split_scope(scope: str) -> tuple[str | None, str | None]:
+    """(owner text or None, session id or None for a user scope) of a stored ``scope``."""
+    if scope == USER_SCOPE:
+        return None, None
+    if scope.startswith(_OWNER):
+        owner, _, rest = scope[len(_OWNER) :].partition("/")
+        if rest == "user":
+            return owner, None
+        kind, _, session = rest.partition("/")
+        if kind == "session" and session:
+            return owner, session
+        raise InputValidationError(f"artifact scope {scope!r} is not one this library writes")
+    return None, scope

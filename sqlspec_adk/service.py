@@ -28,14 +28,18 @@ __all__ = ["OwnerId", "SQLSpecSessionService"]
 
 AnyStore = Union[BaseAsyncADKStore[Any], BaseSyncADKStore[Any]]
 #: A fixed owner id, or a callable ``(app_name, user_id) -> owner id``.
-OwnerId = Union[Any, Callable[[str, str], Any]]
+OwnerId = Union[Any, Callable[[str, Optional[str]], Any]]
 
 
 class SQLSpecSessionService(BaseSessionService):
     """Persistent ADK sessions, events and state in a SQL database.
 
-    ``owner_id`` fills the configured ``owner_id_column`` of new sessions: a
-    value, or a callable ``(app_name, user_id) -> value``.
+    ``owner_id`` fills the configured ``owner_id_column`` of new sessions and
+    limits every read, list, append and delete to that owner's sessions: a
+    value, or a callable ``(app_name, user_id) -> value`` (``user_id`` is None
+    for an app-wide list). None: every owner's rows. ``app:`` and ``user:``
+    state are keyed by app and user only, so owners sharing app and user names
+    share them.
     ``skip_compacted_events`` (default: the config's key of that name):
     ``get_session`` loads the compaction events and only the events no
     compaction covers; the model sees the same history, from far fewer rows.
@@ -48,7 +52,8 @@ class SQLSpecSessionService(BaseSessionService):
         self._owner_id = owner_id
         self.skip_compacted_events = skip_compacted_events
 
-    def _owner_for(self, app_name: str, user_id: str) -> Any:
+    def _owner_for(self, app_name: str, user_id: Optional[str]) -> Any:
+        """The owner of this call's rows: the fixed value, or the callable's (``user_id`` None for app-wide lists)."""
         return self._owner_id(app_name, user_id) if callable(self._owner_id) else self._owner_id
 
     @override
@@ -88,13 +93,15 @@ class SQLSpecSessionService(BaseSessionService):
             num_recent_events=config.num_recent_events if config else None,
             after_timestamp=config.after_timestamp if config else None,
             skip_compacted_events=self.skip_compacted_events,
+            owner_id=self._owner_for(app_name, user_id),
         )
         return _to_session(snapshot) if snapshot is not None else None
 
     @override
     async def list_sessions(self, *, app_name: str, user_id: Optional[str] = None) -> ListSessionsResponse:
         """Every session of the app (or user): oldest-updated first, merged state, no events."""
-        page = await call(self.store.list_sessions, app_name=app_name, user_id=user_id)
+        owner = self._owner_for(app_name, user_id)
+        page = await call(self.store.list_sessions, app_name=app_name, user_id=user_id, owner_id=owner)
         return ListSessionsResponse(sessions=_page_sessions(page))
 
     async def list_sessions_page(
@@ -102,13 +109,21 @@ class SQLSpecSessionService(BaseSessionService):
     ) -> tuple[ListSessionsResponse, Optional[str]]:
         """One page of :meth:`list_sessions` and the token of the next page (None at the end)."""
         page = await call(
-            self.store.list_sessions, app_name=app_name, user_id=user_id, limit=page_size, cursor=page_token
+            self.store.list_sessions,
+            app_name=app_name,
+            user_id=user_id,
+            limit=page_size,
+            cursor=page_token,
+            owner_id=self._owner_for(app_name, user_id),
         )
         return ListSessionsResponse(sessions=_page_sessions(page)), page["next_cursor"]
 
     @override
     async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:
-        await call(self.store.delete_session, app_name=app_name, user_id=user_id, session_id=session_id.strip())
+        owner = self._owner_for(app_name, user_id)
+        await call(
+            self.store.delete_session, app_name=app_name, user_id=user_id, session_id=session_id.strip(), owner_id=owner
+        )
 
     @override
     async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
@@ -141,6 +156,7 @@ class SQLSpecSessionService(BaseSessionService):
             expected=expected,
             event=event,
             delta=delta,
+            owner_id=self._owner_for(session.app_name, session.user_id),
         )
         if result.stored_event_json is not None:
             # Re-delivered: storage already holds this very event; the session is left as it is.

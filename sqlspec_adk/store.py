@@ -68,6 +68,7 @@ class SessionStoreBase(Generic[C]):
         num_recent_events: int | None,
         after_timestamp: float | None,
         skip_compacted_events: bool | None,
+        owner_id: Any,
     ) -> Operation[SessionSnapshot | None]:
         if num_recent_events is not None and num_recent_events < 0:
             raise ValueError(f"num_recent_events must be >= 0, got {num_recent_events}")
@@ -75,36 +76,41 @@ class SessionStoreBase(Generic[C]):
         skip = self.config.adk.skip_compacted_events if skip_compacted_events is None else skip_compacted_events
         return operation(
             "get_session",
-            lambda: self.sql.get_session(
+            lambda: self.dialect.get_session(
                 app_name=app_name,
                 user_id=user_id,
                 session_id=session_id,
                 num_recent_events=num_recent_events,
                 after_timestamp=after_timestamp,
                 skip_compacted=skip,
+                owner=owner_id,
             ),
             write=False,
             table=self.config.adk.session_table,
         )
 
     def _list_sessions(
-        self, *, app_name: str, user_id: str | None, limit: int | None, cursor: str | None
+        self, *, app_name: str, user_id: str | None, limit: int | None, cursor: str | None, owner_id: Any
     ) -> Operation[SessionPage]:
         if limit is not None and limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
         check_key_text(app_name=app_name, user_id=user_id)
         return operation(
             "list_sessions",
-            lambda: self.sql.list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor),
+            lambda: self.sql.list_sessions(
+                app_name=app_name, user_id=user_id, limit=limit, cursor=cursor, owner=owner_id
+            ),
             write=False,
             table=self.config.adk.session_table,
         )
 
-    def _delete_session(self, *, app_name: str, user_id: str, session_id: str) -> Operation[int]:
+    def _delete_session(self, *, app_name: str, user_id: str, session_id: str, owner_id: Any) -> Operation[int]:
         check_key_text(app_name=app_name, user_id=user_id, session_id=session_id)
         return operation(
             "delete_session",
-            lambda: self.dialect.delete_session(app_name=app_name, user_id=user_id, session_id=session_id),
+            lambda: self.dialect.delete_session(
+                app_name=app_name, user_id=user_id, session_id=session_id, owner=owner_id
+            ),
             write=True,
             table=self.config.adk.session_table,
         )
@@ -127,6 +133,7 @@ class SessionStoreBase(Generic[C]):
         expected: Expected,
         event: Event,
         delta: StateDelta | None,
+        owner_id: Any,
     ) -> Operation[AppendResult]:
         check_key_text(
             app_name=app_name,
@@ -149,13 +156,14 @@ class SessionStoreBase(Generic[C]):
         prepared = delta
         return operation(
             "append_event",
-            lambda: self.sql.append_event(
+            lambda: self.dialect.append_event(
                 app_name=app_name,
                 user_id=user_id,
                 session_id=session_id,
                 expected=expected,
                 event=write,
                 delta=prepared,
+                owner=owner_id,
             ),
             write=True,
             table=self.config.adk.events_table,
@@ -218,10 +226,12 @@ class BaseAsyncADKStore(SessionStoreBase[AC], AsyncLifecycle[AC]):
         num_recent_events: int | None = None,
         after_timestamp: float | None = None,
         skip_compacted_events: bool | None = None,
+        owner_id: Any = None,
     ) -> SessionSnapshot | None:
         """The session, its scoped state and its newest ``num_recent_events`` events at or after a time, or None.
 
         ``skip_compacted_events`` (default: the config's): leave out the raw events a compaction covers.
+        ``owner_id`` (with ``owner_id_column``): None when the session belongs to another owner.
         """
         op = self._get_session(
             app_name=app_name,
@@ -230,18 +240,27 @@ class BaseAsyncADKStore(SessionStoreBase[AC], AsyncLifecycle[AC]):
             num_recent_events=num_recent_events,
             after_timestamp=after_timestamp,
             skip_compacted_events=skip_compacted_events,
+            owner_id=owner_id,
         )
         return await self._arun(op)
 
     async def list_sessions(
-        self, *, app_name: str, user_id: str | None = None, limit: int | None = None, cursor: str | None = None
+        self,
+        *,
+        app_name: str,
+        user_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        owner_id: Any = None,
     ) -> SessionPage:
         """One page of sessions without events, oldest-updated first; ``cursor`` continues a previous page."""
-        return await self._arun(self._list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor))
+        op = self._list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor, owner_id=owner_id)
+        return await self._arun(op)
 
-    async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> int:
-        """Delete a session and its events; returns 0 or 1."""
-        return await self._arun(self._delete_session(app_name=app_name, user_id=user_id, session_id=session_id))
+    async def delete_session(self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None) -> int:
+        """Delete a session and its events (another owner's: left alone); returns 0 or 1."""
+        op = self._delete_session(app_name=app_name, user_id=user_id, session_id=session_id, owner_id=owner_id)
+        return await self._arun(op)
 
     async def get_scoped_state(self, *, app_name: str, user_id: str) -> Scoped:
         """(app state, user state) without prefixes; empty dicts when none is stored."""
@@ -256,6 +275,7 @@ class BaseAsyncADKStore(SessionStoreBase[AC], AsyncLifecycle[AC]):
         expected: Expected,
         event: Event,
         delta: StateDelta | None = None,
+        owner_id: Any = None,
     ) -> AppendResult:
         """Append a non-partial event (``temp:`` keys already trimmed) in one transaction.
 
@@ -272,6 +292,7 @@ class BaseAsyncADKStore(SessionStoreBase[AC], AsyncLifecycle[AC]):
             expected=expected,
             event=event,
             delta=delta,
+            owner_id=owner_id,
         )
         return await self._arun(op)
 
@@ -317,10 +338,12 @@ class BaseSyncADKStore(SessionStoreBase[SC], SyncLifecycle[SC]):
         num_recent_events: int | None = None,
         after_timestamp: float | None = None,
         skip_compacted_events: bool | None = None,
+        owner_id: Any = None,
     ) -> SessionSnapshot | None:
         """The session, its scoped state and its newest ``num_recent_events`` events at or after a time, or None.
 
         ``skip_compacted_events`` (default: the config's): leave out the raw events a compaction covers.
+        ``owner_id`` (with ``owner_id_column``): None when the session belongs to another owner.
         """
         op = self._get_session(
             app_name=app_name,
@@ -329,18 +352,27 @@ class BaseSyncADKStore(SessionStoreBase[SC], SyncLifecycle[SC]):
             num_recent_events=num_recent_events,
             after_timestamp=after_timestamp,
             skip_compacted_events=skip_compacted_events,
+            owner_id=owner_id,
         )
         return self._run(op)
 
     def list_sessions(
-        self, *, app_name: str, user_id: str | None = None, limit: int | None = None, cursor: str | None = None
+        self,
+        *,
+        app_name: str,
+        user_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        owner_id: Any = None,
     ) -> SessionPage:
         """One page of sessions without events, oldest-updated first; ``cursor`` continues a previous page."""
-        return self._run(self._list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor))
+        op = self._list_sessions(app_name=app_name, user_id=user_id, limit=limit, cursor=cursor, owner_id=owner_id)
+        return self._run(op)
 
-    def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> int:
-        """Delete a session and its events; returns 0 or 1."""
-        return self._run(self._delete_session(app_name=app_name, user_id=user_id, session_id=session_id))
+    def delete_session(self, *, app_name: str, user_id: str, session_id: str, owner_id: Any = None) -> int:
+        """Delete a session and its events (another owner's: left alone); returns 0 or 1."""
+        op = self._delete_session(app_name=app_name, user_id=user_id, session_id=session_id, owner_id=owner_id)
+        return self._run(op)
 
     def get_scoped_state(self, *, app_name: str, user_id: str) -> Scoped:
         """(app state, user state) without prefixes; empty dicts when none is stored."""
@@ -355,6 +387,7 @@ class BaseSyncADKStore(SessionStoreBase[SC], SyncLifecycle[SC]):
         expected: Expected,
         event: Event,
         delta: StateDelta | None = None,
+        owner_id: Any = None,
     ) -> AppendResult:
         """Append a non-partial event (``temp:`` keys already trimmed) in one transaction; see the async twin."""
         op = self._append_event(
@@ -364,6 +397,7 @@ class BaseSyncADKStore(SessionStoreBase[SC], SyncLifecycle[SC]):
             expected=expected,
             event=event,
             delta=delta,
+            owner_id=owner_id,
         )
         return self._run(op)
 

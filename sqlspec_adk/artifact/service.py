@@ -29,6 +29,7 @@ Contract, beyond ADK's base class:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 from collections.abc import Mapping
@@ -61,6 +62,7 @@ from sqlspec_adk.records import (
     ArtifactRow,
     ArtifactWrite,
 )
+from sqlspec_adk.service import OwnerId
 
 __all__ = [
     "MAX_REFERENCE_DEPTH",
@@ -101,6 +103,8 @@ class SQLSpecArtifactService(BaseArtifactService):
         store: AnyArtifactStore,
         artifact_storage_uri: Optional[str] = None,
         storage_options: Optional[Mapping[str, Any]] = None,
+        *,
+        owner_id: OwnerId = None,
     ) -> None:
         adk = store.config.adk
         uri = artifact_storage_uri if artifact_storage_uri is not None else adk.artifact_storage_uri
@@ -112,6 +116,17 @@ class SQLSpecArtifactService(BaseArtifactService):
         options = storage_options if storage_options is not None else adk.artifact_storage_options
         self.store = store
         self.storage = ArtifactStorage(uri, options)
+        self._owner_id = owner_id if adk.owner_id_column is not None else None
+
+    def _owner_for(self, app_name: str, user_id: str) -> Any:
+        return self._owner_id(app_name, user_id) if callable(self._owner_id) else self._owner_id
+
+    def _key(self, app_name: str, user_id: str, filename: str, session_id: Optional[str]) -> ArtifactKey:
+        """The key of ADK's arguments, in the owner's own namespace when the service is owner-scoped."""
+        owner = self._owner_for(app_name, user_id)
+        return ArtifactKey.resolve(
+            app_name=app_name, user_id=user_id, filename=filename, session_id=session_id, owner=owner
+        )
 
     # ------------------------------------------------------------------ save
     @override
@@ -126,7 +141,7 @@ class SQLSpecArtifactService(BaseArtifactService):
         custom_metadata: Optional[dict[str, Any]] = None,
     ) -> int:
         """Store a new version and return its number (0 for the first)."""
-        key = ArtifactKey.resolve(app_name=app_name, user_id=user_id, filename=filename, session_id=session_id)
+        key = self._key(app_name, user_id, filename, session_id)
         part = ensure_part(artifact)
         metadata = _encode_metadata(custom_metadata)
         now = platform_time.get_time()
@@ -186,6 +201,7 @@ class SQLSpecArtifactService(BaseArtifactService):
         return await self._insert(key, write, location)
 
     async def _insert(self, key: ArtifactKey, write: ArtifactWrite, location: Optional[BlobLocation]) -> int:
+        write = dataclasses.replace(write, owner_id=self._owner_for(key.app_name, key.user_id))
         try:
             for attempt in range(SAVE_ATTEMPTS):
                 version = await call(self.store.save_artifact_version, key, write)
@@ -239,7 +255,7 @@ class SQLSpecArtifactService(BaseArtifactService):
         version: Optional[int],
         remaining_depth: int,
     ) -> Optional[types.Part]:
-        key = ArtifactKey.resolve(app_name=app_name, user_id=user_id, filename=filename, session_id=session_id)
+        key = self._key(app_name, user_id, filename, session_id)
         row = await call(self.store.get_artifact_version, key, version)
         if row is None:
             return None
@@ -280,7 +296,10 @@ class SQLSpecArtifactService(BaseArtifactService):
     @override
     async def list_artifact_keys(self, *, app_name: str, user_id: str, session_id: Optional[str] = None) -> list[str]:
         """Sorted names of the session's artifacts (when given) and the user's; user names start with ``user:``."""
-        return await call(self.store.list_artifact_keys, app_name=app_name, user_id=user_id, session_id=session_id)
+        owner = self._owner_for(app_name, user_id)
+        return await call(
+            self.store.list_artifact_keys, app_name=app_name, user_id=user_id, session_id=session_id, owner_id=owner
+        )
 
     @override
     async def list_versions(
@@ -307,12 +326,12 @@ class SQLSpecArtifactService(BaseArtifactService):
         version: Optional[int] = None,
     ) -> Optional[ArtifactVersion]:
         """One version's metadata (newest when ``version`` is None), or None."""
-        key = ArtifactKey.resolve(app_name=app_name, user_id=user_id, filename=filename, session_id=session_id)
+        key = self._key(app_name, user_id, filename, session_id)
         row = await call(self.store.get_artifact_version, key, version)
         return _to_version(row) if row is not None else None
 
     async def _rows(self, app_name: str, user_id: str, filename: str, session_id: Optional[str]) -> list[ArtifactRow]:
-        key = ArtifactKey.resolve(app_name=app_name, user_id=user_id, filename=filename, session_id=session_id)
+        key = self._key(app_name, user_id, filename, session_id)
         return await call(self.store.list_artifact_versions, key)
 
     # -------------------------------------------------------------- deleting
@@ -321,7 +340,7 @@ class SQLSpecArtifactService(BaseArtifactService):
         self, *, app_name: str, user_id: str, filename: str, session_id: Optional[str] = None
     ) -> None:
         """Delete every version: the rows first (in one transaction), then their content."""
-        key = ArtifactKey.resolve(app_name=app_name, user_id=user_id, filename=filename, session_id=session_id)
+        key = self._key(app_name, user_id, filename, session_id)
         rows = await call(self.store.delete_artifact, key)
         await self._delete_content(rows)
 

@@ -55,11 +55,15 @@ class ArtifactStoreBase(Generic[C]):
     def _list_artifact_versions(self, key: ArtifactKey) -> Operation[Rows]:
         return self._op("list_artifact_versions", lambda: self.sql.list_artifact_versions(key), write=False)
 
-    def _list_artifact_keys(self, *, app_name: str, user_id: str, session_id: str | None) -> Operation[list[str]]:
+    def _list_artifact_keys(
+        self, *, app_name: str, user_id: str, session_id: str | None, owner_id: Any
+    ) -> Operation[list[str]]:
         validate_scope(app_name=app_name, user_id=user_id, session_id=session_id)
 
         def build() -> Op[list[str]]:
-            return self.sql.list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id)
+            return self.sql.list_artifact_keys(
+                app_name=app_name, user_id=user_id, session_id=session_id, owner=owner_id
+            )
 
         return self._op("list_artifact_keys", build, write=False)
 
@@ -99,9 +103,12 @@ class BaseAsyncADKArtifactStore(ArtifactStoreBase[AC], AsyncLifecycle[AC]):
         """Every version's row, oldest first."""
         return await self._arun(self._list_artifact_versions(key))
 
-    async def list_artifact_keys(self, *, app_name: str, user_id: str, session_id: str | None = None) -> list[str]:
-        """Sorted filenames of the session (when given) and of the user scope (``user:`` names)."""
-        return await self._arun(self._list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id))
+    async def list_artifact_keys(
+        self, *, app_name: str, user_id: str, session_id: str | None = None, owner_id: Any = None
+    ) -> list[str]:
+        """Sorted filenames of the session (when given) and of the user scope (``user:`` names), of the owner's."""
+        op = self._list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id, owner_id=owner_id)
+        return await self._arun(op)
 
     async def artifact_uri_exists(self, key: ArtifactKey, canonical_uri: str) -> bool:
         """Whether some version of ``key`` records ``canonical_uri``."""
@@ -137,9 +144,12 @@ class BaseSyncADKArtifactStore(ArtifactStoreBase[SC], SyncLifecycle[SC]):
         """Every version's row, oldest first."""
         return self._run(self._list_artifact_versions(key))
 
-    def list_artifact_keys(self, *, app_name: str, user_id: str, session_id: str | None = None) -> list[str]:
-        """Sorted filenames of the session (when given) and of the user scope (``user:`` names)."""
-        return self._run(self._list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id))
+    def list_artifact_keys(
+        self, *, app_name: str, user_id: str, session_id: str | None = None, owner_id: Any = None
+    ) -> list[str]:
+        """Sorted filenames of the session (when given) and of the user scope (``user:`` names), of the owner's."""
+        op = self._list_artifact_keys(app_name=app_name, user_id=user_id, session_id=session_id, owner_id=owner_id)
+        return self._run(op)
 
     def artifact_uri_exists(self, key: ArtifactKey, canonical_uri: str) -> bool:
         """Whether some version of ``key`` records ``canonical_uri``."""

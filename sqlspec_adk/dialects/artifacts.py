@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from sqlspec_adk.converters import decode_state
 from sqlspec_adk.dialects.common import DialectCore
 from sqlspec_adk.protocol import Fetch, Op, Stmt
-from sqlspec_adk.records import USER_SCOPE, ArtifactKey, ArtifactRow, ArtifactWrite
+from sqlspec_adk.records import ArtifactKey, ArtifactRow, ArtifactWrite, scope_of
 
 __all__ = ["ARTIFACT_COLUMNS", "KEY_WHERE", "ArtifactSQL"]
 
@@ -64,14 +64,22 @@ class ArtifactSQL(DialectCore):
     def artifact_next_version_sql(self) -> str:
         return f"SELECT COALESCE(MAX(version) + 1, 0) FROM {self.artifact_table} WHERE {KEY_WHERE}"
 
+    @cached_property
+    def insert_columns(self) -> tuple[str, ...]:
+        """The columns a save writes: :data:`ARTIFACT_COLUMNS`, then the owner column when one is configured."""
+        return (*ARTIFACT_COLUMNS, self.owner.name) if self.owner is not None else ARTIFACT_COLUMNS
+
     def insert_values(self, version: str = "?") -> list[str]:
-        """The VALUES items of :attr:`artifact_insert_sql`, with ``version`` as the fifth."""
-        return ["?", "?", "?", "?", version, "?", "?", "?", "?", self.json.param, "?", "?", "?"]
+        """The VALUES items of :attr:`insert_columns`, with ``version`` as the fifth."""
+        values = ["?", "?", "?", "?", version, "?", "?", "?", "?", self.json.param, "?", "?", "?"]
+        return [*values, "?"] if self.owner is not None else values
 
     @cached_property
     def artifact_insert_sql(self) -> str:
         """Insert one version; a version number taken concurrently inserts nothing (0 rows)."""
-        return self.insert_skip_sql(self.artifact_table, ARTIFACT_COLUMNS, self.insert_values(), ARTIFACT_COLUMNS[:5])
+        return self.insert_skip_sql(
+            self.artifact_table, self.insert_columns, self.insert_values(), ARTIFACT_COLUMNS[:5]
+        )
 
     @cached_property
     def artifact_select_version_sql(self) -> str:
@@ -125,7 +133,7 @@ class ArtifactSQL(DialectCore):
 
     def artifact_write_params(self, write: ArtifactWrite) -> tuple[Any, ...]:
         """The parameters of :attr:`artifact_insert_sql` after the key and the version."""
-        return (
+        params = (
             write.kind,
             write.mime_type,
             write.display_name,
@@ -135,6 +143,7 @@ class ArtifactSQL(DialectCore):
             write.size,
             write.checksum,
         )
+        return (*params, write.owner_id) if self.owner is not None else params
 
     # ------------------------------------------------------------- operations
     def save_artifact_version(self, key: ArtifactKey, write: ArtifactWrite) -> Op[int | None]:
@@ -165,10 +174,13 @@ class ArtifactSQL(DialectCore):
         rows = yield Stmt(self.artifact_select_versions_sql, key.params(), Fetch.ALL)
         return [self.artifact_row(row) for row in rows]
 
-    def list_artifact_keys(self, *, app_name: str, user_id: str, session_id: str | None) -> Op[list[str]]:
+    def list_artifact_keys(
+        self, *, app_name: str, user_id: str, session_id: str | None, owner: Any = None
+    ) -> Op[list[str]]:
         """Stored filenames of the session (if given) plus the user scope, sorted; user names keep ``user:``."""
-        scope = USER_SCOPE if session_id is None else session_id
-        rows = yield Stmt(self.artifact_select_keys_sql, (app_name, user_id, scope, USER_SCOPE), Fetch.ALL)
+        user_scope = scope_of(None, owner)
+        scope = user_scope if session_id is None else scope_of(session_id, owner)
+        rows = yield Stmt(self.artifact_select_keys_sql, (app_name, user_id, scope, user_scope), Fetch.ALL)
         # Sorted here, not by ORDER BY: collations differ per database, Python order does not.
         return sorted({str(row[0]) for row in rows})
 

@@ -15,14 +15,16 @@ dialect holds SQL only: no driver, thread, clock or event loop.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from sqlspec_adk.converters import StateDelta
 from sqlspec_adk.dialects.artifacts import ArtifactSQL
 from sqlspec_adk.dialects.common import DialectCore
 from sqlspec_adk.dialects.memory import MemorySQL
-from sqlspec_adk.dialects.sessions import SessionSQL
+from sqlspec_adk.dialects.sessions import SessionSQL, session_not_found
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.protocol import Fetch, Op, Stmt, TransactionRules
+from sqlspec_adk.records import AppendResult, EventWrite, Expected, SessionSnapshot
 from sqlspec_adk.settings import ADKConfig
 
 __all__ = ["Dialect"]
@@ -57,8 +59,64 @@ class Dialect(DialectCore):
         self.memory = self.memory_class(adk)
         self.artifacts = self.artifacts_class(adk)
 
-    def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> Op[int]:
-        """Delete a session and its events, and with ``memory_follows_sessions`` its memory entries; 0 or 1."""
+    # A session belongs to one owner for good, so an owner-scoped call checks that first (one primary-key
+    # lookup in the same transaction) and then runs the family's own statements unchanged.
+    def get_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        num_recent_events: int | None = None,
+        after_timestamp: float | None = None,
+        skip_compacted: bool = False,
+        owner: Any = None,
+    ) -> Op[SessionSnapshot | None]:
+        """The session (see :meth:`SessionSQL.get_session`); None when it belongs to another ``owner``."""
+        if self.sessions.scoped(owner) and not (
+            yield from self.sessions.session_owned((app_name, user_id, session_id), owner)
+        ):
+            return None
+        return (
+            yield from self.sessions.get_session(
+                app_name=app_name,
+                user_id=user_id,
+                session_id=session_id,
+                num_recent_events=num_recent_events,
+                after_timestamp=after_timestamp,
+                skip_compacted=skip_compacted,
+            )
+        )
+
+    def append_event(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        expected: Expected,
+        event: EventWrite,
+        delta: StateDelta,
+        owner: Any = None,
+    ) -> Op[AppendResult]:
+        """One append (see :meth:`SessionSQL.append_event`); another owner's session is not found."""
+        keys = (app_name, user_id, session_id)
+        if self.sessions.scoped(owner) and not (yield from self.sessions.session_owned(keys, owner)):
+            raise session_not_found(keys)
+        return (
+            yield from self.sessions.append_event(
+                app_name=app_name, user_id=user_id, session_id=session_id, expected=expected, event=event, delta=delta
+            )
+        )
+
+    def delete_session(self, *, app_name: str, user_id: str, session_id: str, owner: Any = None) -> Op[int]:
+        """Delete a session and its events, and with ``memory_follows_sessions`` its memory entries; 0 or 1.
+
+        Another ``owner``'s session is left alone (0).
+        """
+        keys = (app_name, user_id, session_id)
+        if self.sessions.scoped(owner) and not (yield from self.sessions.session_owned(keys, owner)):
+            return 0
         deleted = yield from self.sessions.delete_session(app_name=app_name, user_id=user_id, session_id=session_id)
         if self.adk.memory_follows_sessions:
             yield from self.memory.delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id)

@@ -71,6 +71,20 @@ class DialectCore:
         self.owner: ColumnDefinition | None = adk.owner_id_column
         self.json = self.json_codec_class()
 
+    def scoped(self, owner: Any) -> bool:
+        """Whether ``owner`` limits a call to one owner's rows (an owner column is configured and one is given)."""
+        return self.owner is not None and owner is not None
+
+    def scope_sql(self, owner: Any, alias: str = "") -> str:
+        """``app_name = ? AND user_id = ?``, plus the owner condition when the call is scoped (:meth:`scoped`)."""
+        prefix = f"{alias}." if alias else ""
+        sql = f"{prefix}app_name = ? AND {prefix}user_id = ?"
+        return f"{sql} AND {prefix}{self.owner.name} = ?" if self.owner is not None and owner is not None else sql
+
+    def scope_params(self, app_name: str, user_id: str, owner: Any) -> tuple[Any, ...]:
+        """The parameters of :meth:`scope_sql`."""
+        return (app_name, user_id, owner) if self.scoped(owner) else (app_name, user_id)
+
     def quote(self, name: str) -> str:
         """A validated identifier, quoted (upper-cased first where the family folds names)."""
         return quote_identifier(name.upper() if self.upper_identifiers else name, self.sqlglot_name)

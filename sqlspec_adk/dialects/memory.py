@@ -185,21 +185,26 @@ class MemorySQL(DialectCore):
         """Condition with one ``?`` (a :meth:`token_pattern`): ``search_text`` contains the token."""
         return f"search_text LIKE ? ESCAPE '{_LIKE_ESCAPE}'"
 
-    def fallback_search_stmt(self, app_name: str, user_id: str, tokens: Sequence[str], limit: int) -> Stmt:
+    def fallback_search_stmt(
+        self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
+    ) -> Stmt:
         """Search without a full-text index: entries ranked by distinct tokens matched, then newest."""
         match = self.token_match_sql()
         score = " + ".join(f"CASE WHEN {match} THEN 1 ELSE 0 END" for _ in tokens)
         columns = ", ".join(MEMORY_COLUMNS)
         sql = (
             f"SELECT {self.select_columns} FROM (SELECT {columns}, {score} AS hits FROM {self.memory_table} "
-            "WHERE app_name = ? AND user_id = ? AND content_json IS NOT NULL) scored "
+            f"WHERE {self.scope_sql(owner)} AND content_json IS NOT NULL) scored "
             f"WHERE hits > 0 ORDER BY hits DESC, timestamp DESC, id {self.limit_sql}"
         )
         params = [self.token_pattern(token) for token in tokens]
-        return Stmt(sql, (*params, app_name, user_id, limit), Fetch.ALL)
+        return Stmt(sql, (*params, *self.scope_params(app_name, user_id, owner), limit), Fetch.ALL)
 
-    def fts_search_stmt(self, app_name: str, user_id: str, tokens: Sequence[str], limit: int) -> Stmt:
-        """Full-text search ranked by relevance; selects :attr:`select_columns`. Families with FTS override."""
+    def fts_search_stmt(
+        self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
+    ) -> Stmt:
+        """Full-text search ranked by relevance, of one app and user (and ``owner``, see :meth:`scope_sql`);
+        selects :attr:`select_columns`. Families with FTS override."""
         raise NotImplementedError(f"{type(self).__name__} sets has_fts but does not implement fts_search_stmt")
 
     def memory_record(self, row: Sequence[Any], app_name: str, user_id: str) -> MemoryRecord:
@@ -216,16 +221,15 @@ class MemorySQL(DialectCore):
             custom_metadata=decode_state(self.json.read(row[6])),
         )
 
-    @cached_property
-    def forget_sql(self) -> str:
+    def forget_sql(self, owner: Any = None) -> str:
         return (
             f"UPDATE {self.memory_table} SET content_json = NULL, custom_metadata = NULL, author = NULL, "
-            "search_text = ? WHERE app_name = ? AND user_id = ? AND event_id = ? AND content_json IS NOT NULL"
+            f"search_text = ? WHERE {self.scope_sql(owner)} AND event_id = ? AND content_json IS NOT NULL"
         )
 
     def statements(self) -> list[str]:
         """Every fixed statement text of this part (for parse checks)."""
-        texts = [self.upsert_sql(False), self.upsert_sql(True), self.forget_sql]
+        texts = [self.upsert_sql(False), self.upsert_sql(True), self.forget_sql()]
         texts.append(self.fallback_search_stmt("a", "u", ["token"], 1).sql)
         if self.memory_fts:
             texts.append(self.fts_search_stmt("a", "u", ["token"], 1).sql)
@@ -243,7 +247,8 @@ class MemorySQL(DialectCore):
         if not writes:
             return
         params = [self.upsert_params(w) for w in writes]
-        yield Stmt(self.upsert_sql(False), params, many=True)
+        # Families whose insert-if-absent raises on a concurrent insert get that batch rerun (engine).
+        yield Stmt(self.upsert_sql(False), params, many=True, duplicate_is_zero=self.insert_skip_raises)
         if replace:
             # An upsert names one conflict target, and PostgreSQL raises on a race over
             # any other unique key (here the row id). Inserting first without a target
@@ -251,29 +256,31 @@ class MemorySQL(DialectCore):
             yield Stmt(self.upsert_sql(True), params, many=True)
 
     def search_memory(
-        self, *, app_name: str, user_id: str, tokens: Sequence[str], limit: int
+        self, *, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
     ) -> Op[list[MemoryRecord]]:
-        """The best ``limit`` entries of one app and user matching any of ``tokens``, best first."""
+        """The best ``limit`` entries of one app and user (and ``owner``) matching any of ``tokens``, best first."""
         check_search_tokens(tokens)
         if not tokens:
             return []
         if self.memory_fts:
-            stmt = self.fts_search_stmt(app_name, user_id, tokens, limit)
+            stmt = self.fts_search_stmt(app_name, user_id, tokens, limit, owner)
         else:
-            stmt = self.fallback_search_stmt(app_name, user_id, tokens, limit)
+            stmt = self.fallback_search_stmt(app_name, user_id, tokens, limit, owner)
         rows = yield stmt
         return [self.memory_record(row, app_name, user_id) for row in rows]
 
-    def delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> Op[int]:
+    def delete_memory(self, *, app_name: str, user_id: str, memory_id: str, owner: Any = None) -> Op[int]:
         """Turn one entry into a tombstone (content, author and metadata cleared); return 1, or 0 if none."""
-        params = (EMPTY_SEARCH_TEXT, app_name, user_id, memory_id)
-        count: int = yield Stmt(self.forget_sql, params, Fetch.ROWCOUNT)
+        params = (EMPTY_SEARCH_TEXT, *self.scope_params(app_name, user_id, owner), memory_id)
+        count: int = yield Stmt(self.forget_sql(owner), params, Fetch.ROWCOUNT)
         return count
 
-    def delete_user_memory(self, *, app_name: str, user_id: str, session_id: str | None = None) -> Op[int]:
+    def delete_user_memory(
+        self, *, app_name: str, user_id: str, session_id: str | None = None, owner: Any = None
+    ) -> Op[int]:
         """Remove every row (tombstones included) of one user, or of one of their sessions; return the count."""
-        sql = f"DELETE FROM {self.memory_table} WHERE app_name = ? AND user_id = ?"
-        params: tuple[Any, ...] = (app_name, user_id)
+        sql = f"DELETE FROM {self.memory_table} WHERE {self.scope_sql(owner)}"
+        params: tuple[Any, ...] = self.scope_params(app_name, user_id, owner)
         if session_id is not None:
             sql += " AND session_id = ?"
             params += (session_id,)

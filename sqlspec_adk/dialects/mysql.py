@@ -189,7 +189,9 @@ class MysqlMemorySQL(MysqlCore, MemorySQL):
             ord(char) < 0x10000 and unicodedata.category(char) in _WORD_CATEGORIES for char in token
         )
 
-    def fts_search_stmt(self, app_name: str, user_id: str, tokens: Sequence[str], limit: int) -> Stmt:
+    def fts_search_stmt(
+        self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
+    ) -> Stmt:
         """``MATCH ... AGAINST`` in BOOLEAN MODE over the quoted tokens the FULLTEXT index holds, by relevance.
 
         Tokens the index cannot hold (shorter than ``innodb_ft_min_token_size``,
@@ -204,20 +206,20 @@ class MysqlMemorySQL(MysqlCore, MemorySQL):
         """
         words = [token for token in tokens if self.fts_token(token)]
         if not words:
-            return self.fallback_search_stmt(app_name, user_id, tokens, limit)
+            return self.fallback_search_stmt(app_name, user_id, tokens, limit, owner)
         # Each word is a double-quoted phrase; it holds letters and digits only, so nothing in it is syntax.
         against = " ".join(f'"{word}"' for word in words)
         columns = ", ".join(MEMORY_COLUMNS)
         relevance = "MATCH (search_text) AGAINST (? IN BOOLEAN MODE)"
         sql = (
             f"SELECT {self.select_columns} FROM (SELECT {columns}, {relevance} AS score FROM {self.memory_table} "
-            f"WHERE app_name = ? AND user_id = ? AND content_json IS NOT NULL AND {relevance}) ranked "
+            f"WHERE {self.scope_sql(owner)} AND content_json IS NOT NULL AND {relevance}) ranked "
             f"ORDER BY score DESC, timestamp DESC, id {self.limit_sql}"
         )
-        return Stmt(sql, (against, app_name, user_id, against, limit), Fetch.ALL)
+        return Stmt(sql, (against, *self.scope_params(app_name, user_id, owner), against, limit), Fetch.ALL)
 
     def search_memory(
-        self, *, app_name: str, user_id: str, tokens: Sequence[str], limit: int
+        self, *, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
     ) -> Op[list[MemoryRecord]]:
         """Reads the server's full-text token sizes once per config, then searches.
 
@@ -228,11 +230,13 @@ class MysqlMemorySQL(MysqlCore, MemorySQL):
         if self.memory_fts and tokens and self.ft_token_sizes is None:
             row = yield Stmt(FT_SIZES_SQL, (), Fetch.ONE)
             self.ft_token_sizes = (int(row[0]), int(row[1]))
-        records = yield from super().search_memory(app_name=app_name, user_id=user_id, tokens=tokens, limit=limit)
+        records = yield from super().search_memory(
+            app_name=app_name, user_id=user_id, tokens=tokens, limit=limit, owner=owner
+        )
         indexable = [self.fts_token(token) for token in tokens]
         if records or not self.memory_fts or all(indexable) or not any(indexable):
             return records  # found, or the first search already was the LIKE ranking
-        rows = yield self.fallback_search_stmt(app_name, user_id, tokens, limit)
+        rows = yield self.fallback_search_stmt(app_name, user_id, tokens, limit, owner)
         return [self.memory_record(row, app_name, user_id) for row in rows]
 
 

@@ -49,7 +49,6 @@ from sqlspec_adk.dialects.common import DialectCore, JsonCodec
 from sqlspec_adk.dialects.memory import UPDATED_COLUMNS, MemorySQL
 from sqlspec_adk.dialects.sessions import SessionSQL
 from sqlspec_adk.protocol import Fetch, Op, Stmt, TransactionRules
-from sqlspec_adk.records import MemoryWrite
 from sqlspec_adk.settings import ADKConfig
 
 __all__ = ["READ_ONLY", "OracleDialect", "OracleJsonCodec", "plain_json"]
@@ -149,26 +148,18 @@ class OracleMemorySQL(OracleCore, MemorySQL):
         keys = ("app_name", "user_id", "event_id")
         return self.merge_sql(self.memory_table, columns, values, keys, UPDATED_COLUMNS if replace else ())
 
-    def add_memory_entries(self, writes: Sequence[MemoryWrite], *, replace: bool) -> Op[None]:
-        """As the portable version, with the insert-if-absent batch counting a lost insert race as 0 rows."""
-        if not writes:
-            return
-        params = [self.upsert_params(w) for w in writes]
-        yield Stmt(self.upsert_sql(False), params, many=True, duplicate_is_zero=True)
-        if replace:
-            # The replacing MERGE runs after every row exists, so it only ever updates: no race left.
-            yield Stmt(self.upsert_sql(True), params, many=True)
-
-    def fts_search_stmt(self, app_name: str, user_id: str, tokens: Sequence[str], limit: int) -> Stmt:
+    def fts_search_stmt(
+        self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
+    ) -> Stmt:
         # Braces make Oracle Text read everything inside as one literal term; ACCUM ranks an entry
         # higher the more distinct tokens it matches.
         query = " ACCUM ".join("{" + token + "}" for token in tokens)
         sql = (
             f"SELECT {self.select_columns} FROM {self.memory_table} WHERE CONTAINS(search_text, ?, 1) > 0 "
-            "AND app_name = ? AND user_id = ? AND content_json IS NOT NULL "
+            f"AND {self.scope_sql(owner)} AND content_json IS NOT NULL "
             f"ORDER BY SCORE(1) DESC, timestamp DESC, id {self.limit_sql}"
         )
-        return Stmt(sql, (query, app_name, user_id, limit), Fetch.ALL)
+        return Stmt(sql, (query, *self.scope_params(app_name, user_id, owner), limit), Fetch.ALL)
 
 
 class OracleArtifactSQL(OracleCore, ArtifactSQL):

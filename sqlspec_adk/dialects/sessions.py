@@ -140,7 +140,7 @@ class SessionSQL(DialectCore):
             + (" AND app_name = ?)" if by_app else ")")
         )
 
-    def list_sessions_sql(self, *, by_user: bool, after: bool, limit: bool) -> str:
+    def list_sessions_sql(self, *, by_user: bool, after: bool, limit: bool, owned: bool = False) -> str:
         sql = (
             f"SELECT s.user_id, s.id, {self.json.select('s.state')}, s.create_time, s.update_time, s.revision, "
             f"{self.json.select('u.state')} "
@@ -149,6 +149,8 @@ class SessionSQL(DialectCore):
         )
         if by_user:
             sql += " AND s.user_id = ?"
+        if owned and self.owner is not None:
+            sql += f" AND s.{self.owner.name} = ?"
         if after:
             sql += " AND (s.update_time > ? OR (s.update_time = ? AND (s.user_id > ? OR (s.user_id = ? AND s.id > ?))))"
         sql += " ORDER BY s.update_time, s.user_id, s.id"
@@ -387,11 +389,20 @@ class SessionSQL(DialectCore):
         return row, merged if num_recent_events is None else merged[-num_recent_events:]
 
     def list_sessions(
-        self, *, app_name: str, user_id: str | None, limit: int | None = None, cursor: str | None = None
+        self,
+        *,
+        app_name: str,
+        user_id: str | None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        owner: Any = None,
     ) -> Op[SessionPage]:
-        """Sessions oldest-updated first (tie-break user_id, id), no events, one statement per page."""
+        """Sessions oldest-updated first (tie-break user_id, id), no events, one statement per page.
+
+        ``owner`` (with an owner column): only that owner's sessions.
+        """
         after = decode_cursor(cursor) if cursor else None
-        app_state, rows = yield from self.select_session_page(app_name, user_id, limit, after)
+        app_state, rows = yield from self.select_session_page(app_name, user_id, limit, after, owner)
         next_cursor = None
         if limit is not None and len(rows) > limit:
             rows = rows[:limit]
@@ -409,7 +420,12 @@ class SessionSQL(DialectCore):
         )
 
     def select_session_page(
-        self, app_name: str, user_id: str | None, limit: int | None, after: tuple[float, str, str] | None
+        self,
+        app_name: str,
+        user_id: str | None,
+        limit: int | None,
+        after: tuple[float, str, str] | None,
+        owner: Any = None,
     ) -> Op[tuple[Any, Sequence[Sequence[Any]]]]:
         """The app state value (None when unset) and one page of session rows, ``limit + 1`` at most.
 
@@ -420,12 +436,16 @@ class SessionSQL(DialectCore):
         params: list[Any] = [app_name]
         if user_id is not None:
             params.append(user_id)
+        if self.scoped(owner):
+            params.append(owner)
         if after is not None:
             update_time, after_user, after_id = after
             params += [update_time, update_time, after_user, after_user, after_id]
         if limit is not None:
             params.append(limit + 1)
-        sql = self.list_sessions_sql(by_user=user_id is not None, after=after is not None, limit=limit is not None)
+        sql = self.list_sessions_sql(
+            by_user=user_id is not None, after=after is not None, limit=limit is not None, owned=self.scoped(owner)
+        )
         rows = yield Stmt(sql, params, Fetch.ALL)
         app_row = yield Stmt(self.select_app_state_sql, (app_name,), Fetch.ONE)
         return (app_row[0] if app_row else None), rows
@@ -437,6 +457,19 @@ class SessionSQL(DialectCore):
             yield Stmt(self.delete_session_events_sql, keys)
         deleted: int = yield Stmt(self.delete_session_sql, keys, Fetch.ROWCOUNT)
         return deleted
+
+    @cached_property
+    def select_owned_sql(self) -> str:
+        assert self.owner is not None
+        return (
+            f"SELECT COUNT(*) FROM {self.session_table} WHERE app_name = ? AND user_id = ? AND id = ? "
+            f"AND {self.owner.name} = ?"
+        )
+
+    def session_owned(self, keys: tuple[str, str, str], owner: Any) -> Op[bool]:
+        """Whether the session exists and belongs to ``owner`` (a session's owner never changes)."""
+        row = yield Stmt(self.select_owned_sql, (*keys, owner), Fetch.ONE)
+        return bool(row and int(row[0]))
 
     def get_scoped_state(self, *, app_name: str, user_id: str) -> Op[tuple[dict[str, Any], dict[str, Any]]]:
         """(app state, user state), unprefixed; empty dicts when none is stored."""
@@ -464,6 +497,7 @@ class SessionSQL(DialectCore):
         a re-delivered event and a stale session apart: one statement fewer on
         the common path.
         """
+        params: tuple[Any, ...]
         if expected.revision is not None and not session_delta:
             params = (event.timestamp, *keys, expected.revision, *keys, event.id)
             changed = yield Stmt(self.bump_sql(with_state=False), params, Fetch.ROWCOUNT)

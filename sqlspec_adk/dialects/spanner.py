@@ -147,14 +147,16 @@ class SpannerMemorySQL(SpannerCore, MemorySQL):
             yield Stmt(self.memory_update_sql, rows, many=True)
         yield Stmt(self.upsert_sql(False), [self.upsert_params(w) for w in writes], many=True)
 
-    def fts_search_stmt(self, app_name: str, user_id: str, tokens: Sequence[str], limit: int) -> Stmt:
+    def fts_search_stmt(
+        self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
+    ) -> Stmt:
         query = " OR ".join(f'"{token}"' for token in tokens)
         sql = (
             f"SELECT {self.select_columns} FROM {self.memory_table} WHERE SEARCH(search_tokens, ?) "
-            "AND app_name = ? AND user_id = ? AND content_json IS NOT NULL "
+            f"AND {self.scope_sql(owner)} AND content_json IS NOT NULL "
             f"ORDER BY SCORE(search_tokens, ?) DESC, timestamp DESC, id {self.limit_sql}"
         )
-        return Stmt(sql, (query, app_name, user_id, query, limit), Fetch.ALL)
+        return Stmt(sql, (query, *self.scope_params(app_name, user_id, owner), query, limit), Fetch.ALL)
 
     def statements(self) -> list[str]:
         return [*super().statements(), self.memory_update_sql]

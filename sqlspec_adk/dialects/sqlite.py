@@ -67,16 +67,18 @@ class SqliteMemorySQL(SqliteCore, MemorySQL):
         """Quoted name of the ``fts5vocab`` row table over the FTS5 index (document frequency per token)."""
         return self.table(f"{self.adk.memory_table}_fts_vocab")
 
-    def _fts_search_sql(self, match: str) -> str:
+    def _fts_search_sql(self, match: str, owner: Any) -> str:
         columns = ", ".join(f"m.{column}" for column in MEMORY_COLUMNS)
         fts = self.fts_table
         return (
             f"SELECT {columns} FROM {fts} JOIN {self.memory_table} m ON m.id = {fts}.rowid "
-            f"WHERE {fts} MATCH {match} AND m.app_name = ? AND m.user_id = ? AND m.content_json IS NOT NULL "
+            f"WHERE {fts} MATCH {match} AND {self.scope_sql(owner, 'm')} AND m.content_json IS NOT NULL "
             f"ORDER BY bm25({fts}), m.timestamp DESC, m.id LIMIT ?"
         )
 
-    def fts_search_stmt(self, app_name: str, user_id: str, tokens: Sequence[str], limit: int) -> Stmt:
+    def fts_search_stmt(
+        self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
+    ) -> Stmt:
         """bm25-ranked FTS5 search over the query's tokens minus its everyday words, in one statement.
 
         A token is left out when more than ``max(prune_min_docs, prune_fraction
@@ -99,17 +101,23 @@ class SqliteMemorySQL(SqliteCore, MemorySQL):
             "kept AS (SELECT term FROM freq "
             f"WHERE doc <= MAX(?, ? * (SELECT COALESCE(MAX(id), 0) FROM {self.memory_table})) "
             "OR doc = (SELECT MIN(doc) FROM freq)) "
-        ) + self._fts_search_sql("(SELECT COALESCE(GROUP_CONCAT('\"' || term || '\"', ' OR '), '\"\"') FROM kept)")
-        params = (*tokens, self.prune_min_docs, self.prune_fraction, app_name, user_id, limit)
+        ) + self._fts_search_sql(
+            "(SELECT COALESCE(GROUP_CONCAT('\"' || term || '\"', ' OR '), '\"\"') FROM kept)", owner
+        )
+        scope = self.scope_params(app_name, user_id, owner)
+        params = (*tokens, self.prune_min_docs, self.prune_fraction, *scope, limit)
         return Stmt(sql, params, Fetch.ALL)
 
-    def fts_all_tokens_stmt(self, app_name: str, user_id: str, tokens: Sequence[str], limit: int) -> Stmt:
+    def fts_all_tokens_stmt(
+        self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
+    ) -> Stmt:
         """bm25-ranked FTS5 search over every token (an ``OR`` of double-quoted one-token phrases)."""
         match = " OR ".join(f'"{token}"' for token in tokens)
-        return Stmt(self._fts_search_sql("?"), (match, app_name, user_id, limit), Fetch.ALL)
+        params = (match, *self.scope_params(app_name, user_id, owner), limit)
+        return Stmt(self._fts_search_sql("?", owner), params, Fetch.ALL)
 
     def search_memory(
-        self, *, app_name: str, user_id: str, tokens: Sequence[str], limit: int
+        self, *, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
     ) -> Op[list[MemoryRecord]]:
         """Search without the everyday words; if that finds none of this user's entries, with every token.
 
@@ -117,10 +125,12 @@ class SqliteMemorySQL(SqliteCore, MemorySQL):
         other users only; the second statement (same read transaction) then
         finds this user's entries through the common words.
         """
-        records = yield from super().search_memory(app_name=app_name, user_id=user_id, tokens=tokens, limit=limit)
+        records = yield from super().search_memory(
+            app_name=app_name, user_id=user_id, tokens=tokens, limit=limit, owner=owner
+        )
         if records or not self.memory_fts or len(tokens) < 2:
             return records
-        rows = yield self.fts_all_tokens_stmt(app_name, user_id, tokens, limit)
+        rows = yield self.fts_all_tokens_stmt(app_name, user_id, tokens, limit, owner)
         return [self.memory_record(row, app_name, user_id) for row in rows]
 
 

@@ -45,8 +45,9 @@ AnyMemoryStore = Union[BaseAsyncADKMemoryStore[Any], BaseSyncADKMemoryStore[Any]
 class SQLSpecMemoryService(BaseMemoryService):
     """Persistent ADK memory with keyword search in a SQL database.
 
-    ``owner_id`` fills the configured ``owner_id_column`` of new entries: a
-    value, or a callable ``(app_name, user_id) -> value``.
+    ``owner_id`` fills the configured ``owner_id_column`` of new entries and
+    limits searches and deletes to that owner's entries: a value, or a
+    callable ``(app_name, user_id) -> value``; None: every owner's entries.
     """
 
     def __init__(self, store: AnyMemoryStore, owner_id: OwnerId = None) -> None:
@@ -104,7 +105,8 @@ class SQLSpecMemoryService(BaseMemoryService):
 
     @override
     async def search_memory(self, *, app_name: str, user_id: str, query: str) -> SearchMemoryResponse:
-        records = await call(self.store.search_memory, app_name=app_name, user_id=user_id, query=query)
+        owner = self._owner_for(app_name, user_id)
+        records = await call(self.store.search_memory, app_name=app_name, user_id=user_id, query=query, owner_id=owner)
         return SearchMemoryResponse(memories=[to_memory_entry(record) for record in records])
 
     @override
@@ -112,11 +114,15 @@ class SQLSpecMemoryService(BaseMemoryService):
         """Delete one entry by ``MemoryEntry.id``; an unknown id, or none, deletes nothing."""
         if not memory_id:
             return
-        await call(self.store.delete_memory, app_name=app_name, user_id=user_id, memory_id=memory_id)
+        owner = self._owner_for(app_name, user_id)
+        await call(self.store.delete_memory, app_name=app_name, user_id=user_id, memory_id=memory_id, owner_id=owner)
 
     async def delete_user_memory(self, *, app_name: str, user_id: str, session_id: Optional[str] = None) -> int:
         """Remove every entry of a user (or of one of their sessions) for good; returns the count."""
-        return await call(self.store.delete_user_memory, app_name=app_name, user_id=user_id, session_id=session_id)
+        owner = self._owner_for(app_name, user_id)
+        return await call(
+            self.store.delete_user_memory, app_name=app_name, user_id=user_id, session_id=session_id, owner_id=owner
+        )
 
     async def delete_memory_before(self, *, before: float, app_name: Optional[str] = None) -> int:
         """Retention: remove entries older than ``before`` (epoch seconds); returns the count."""

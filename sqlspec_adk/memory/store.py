@@ -112,7 +112,7 @@ class MemoryStoreBase(Generic[C]):
         return self._add_memory_entries(writes, replace=True), [write.event_id for write in writes]
 
     def _search_memory(
-        self, *, app_name: str, user_id: str, query: str, limit: int | None
+        self, *, app_name: str, user_id: str, query: str, limit: int | None, owner_id: Any = None
     ) -> Operation[list[MemoryRecord]]:
         check_scope(app_name, user_id, None)
         if limit is None:
@@ -124,26 +124,34 @@ class MemoryStoreBase(Generic[C]):
         def build() -> Op[list[MemoryRecord]]:
             if not tokens:
                 return []  # nothing can match: no statement, no connection
-            return (yield from self.sql.search_memory(app_name=app_name, user_id=user_id, tokens=tokens, limit=most))
+            return (
+                yield from self.sql.search_memory(
+                    app_name=app_name, user_id=user_id, tokens=tokens, limit=most, owner=owner_id
+                )
+            )
 
         return self._op("search_memory", build, write=False)
 
-    def _delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> Operation[int]:
+    def _delete_memory(self, *, app_name: str, user_id: str, memory_id: str, owner_id: Any) -> Operation[int]:
         check_scope(app_name, user_id, None)
         if not isinstance(memory_id, str) or not memory_id:
             raise ValueError(f"memory_id must be a non-empty string, got {memory_id!r}")
         check_key_text(memory_id=memory_id)
         return self._op(
             "delete_memory",
-            lambda: self.sql.delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id),
+            lambda: self.sql.delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id, owner=owner_id),
             write=True,
         )
 
-    def _delete_user_memory(self, *, app_name: str, user_id: str, session_id: str | None) -> Operation[int]:
+    def _delete_user_memory(
+        self, *, app_name: str, user_id: str, session_id: str | None, owner_id: Any
+    ) -> Operation[int]:
         check_scope(app_name, user_id, session_id)
         return self._op(
             "delete_user_memory",
-            lambda: self.sql.delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id),
+            lambda: self.sql.delete_user_memory(
+                app_name=app_name, user_id=user_id, session_id=session_id, owner=owner_id
+            ),
             write=True,
         )
 
@@ -205,18 +213,22 @@ class BaseAsyncADKMemoryStore(MemoryStoreBase[AC], AsyncLifecycle[AC]):
         return ids
 
     async def search_memory(
-        self, *, app_name: str, user_id: str, query: str, limit: int | None = None
+        self, *, app_name: str, user_id: str, query: str, limit: int | None = None, owner_id: Any = None
     ) -> list[MemoryRecord]:
-        """Entries of one app and user matching any text ``query``, most relevant first, at most ``limit``."""
-        return await self._arun(self._search_memory(app_name=app_name, user_id=user_id, query=query, limit=limit))
+        """Entries of one app and user (and owner) matching any text ``query``, best first, at most ``limit``."""
+        op = self._search_memory(app_name=app_name, user_id=user_id, query=query, limit=limit, owner_id=owner_id)
+        return await self._arun(op)
 
-    async def delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> int:
+    async def delete_memory(self, *, app_name: str, user_id: str, memory_id: str, owner_id: Any = None) -> int:
         """Delete one entry by memory id (it stays deleted when its session is added again); returns 0 or 1."""
-        return await self._arun(self._delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id))
+        op = self._delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id, owner_id=owner_id)
+        return await self._arun(op)
 
-    async def delete_user_memory(self, *, app_name: str, user_id: str, session_id: str | None = None) -> int:
+    async def delete_user_memory(
+        self, *, app_name: str, user_id: str, session_id: str | None = None, owner_id: Any = None
+    ) -> int:
         """Remove every entry of a user (or of one of their sessions) for good; returns the count."""
-        op = self._delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id)
+        op = self._delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id, owner_id=owner_id)
         return await self._arun(op)
 
     async def delete_memory_before(self, *, before: float, app_name: str | None = None) -> int:
@@ -274,17 +286,24 @@ class BaseSyncADKMemoryStore(MemoryStoreBase[SC], SyncLifecycle[SC]):
         self._run(op)
         return ids
 
-    def search_memory(self, *, app_name: str, user_id: str, query: str, limit: int | None = None) -> list[MemoryRecord]:
-        """Entries of one app and user matching any text ``query``, most relevant first, at most ``limit``."""
-        return self._run(self._search_memory(app_name=app_name, user_id=user_id, query=query, limit=limit))
+    def search_memory(
+        self, *, app_name: str, user_id: str, query: str, limit: int | None = None, owner_id: Any = None
+    ) -> list[MemoryRecord]:
+        """Entries of one app and user (and owner) matching any text ``query``, best first, at most ``limit``."""
+        op = self._search_memory(app_name=app_name, user_id=user_id, query=query, limit=limit, owner_id=owner_id)
+        return self._run(op)
 
-    def delete_memory(self, *, app_name: str, user_id: str, memory_id: str) -> int:
+    def delete_memory(self, *, app_name: str, user_id: str, memory_id: str, owner_id: Any = None) -> int:
         """Delete one entry by memory id (it stays deleted when its session is added again); returns 0 or 1."""
-        return self._run(self._delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id))
+        op = self._delete_memory(app_name=app_name, user_id=user_id, memory_id=memory_id, owner_id=owner_id)
+        return self._run(op)
 
-    def delete_user_memory(self, *, app_name: str, user_id: str, session_id: str | None = None) -> int:
+    def delete_user_memory(
+        self, *, app_name: str, user_id: str, session_id: str | None = None, owner_id: Any = None
+    ) -> int:
         """Remove every entry of a user (or of one of their sessions) for good; returns the count."""
-        return self._run(self._delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id))
+        op = self._delete_user_memory(app_name=app_name, user_id=user_id, session_id=session_id, owner_id=owner_id)
+        return self._run(op)
 
     def delete_memory_before(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: remove entries whose timestamp is before ``before`` (epoch seconds); returns the count."""

@@ -33,7 +33,7 @@ class PostgresArtifactSQL(PostgresCore, ArtifactSQL):
         """
         values = self.insert_values(version=f"({self.artifact_next_version_sql})")
         keys = ARTIFACT_COLUMNS[:5]
-        return self.insert_skip_sql(self.artifact_table, ARTIFACT_COLUMNS, values, keys, returning="version")
+        return self.insert_skip_sql(self.artifact_table, self.insert_columns, values, keys, returning="version")
 
     @cached_property
     def artifact_delete_key_sql(self) -> str:
