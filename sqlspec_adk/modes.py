@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, Union, overload
 
 __all__ = ["call"]
 
@@ -22,8 +22,12 @@ T = TypeVar("T")
 async def call(method: Callable[P, Coroutine[Any, Any, T]], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
 
 
+# The union form, not a bare ``Callable[P, T]``: a union of an async and a sync
+# store's bound methods would otherwise match with T = coroutine | result.
 @overload
-async def call(method: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
+async def call(
+    method: Union[Callable[P, Coroutine[Any, Any, T]], Callable[P, T]], /, *args: P.args, **kwargs: P.kwargs
+) -> T: ...
 
 
 async def call(method: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> Any:

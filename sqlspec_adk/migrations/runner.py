@@ -40,6 +40,7 @@ import uuid
 import zlib
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -309,14 +310,14 @@ def _leased_upgrade(dialect: Dialect, target: int) -> Generator[Step, Any, int]:
         steps, signatures = _pending(dialect, state, target)
         for step in steps:
             for sql in step.statements:
-                yield operation("migrate_step", lambda sql=sql: _one(Stmt(sql, exists_ok=True)), write=True)
+                yield operation("migrate_step", partial(_one, Stmt(sql, exists_ok=True)), write=True)
             key, value = f"{VERSION_KEY}:{step.component}", str(step.version.VERSION)
-            yield operation("migrate_record", lambda key=key, value=value: _record(dialect, key, value), write=True)
+            yield operation("migrate_record", partial(_record, dialect, key, value), write=True)
             state.versions[step.component] = max(state.version(step.component), step.version.VERSION)
         for component, signature in signatures.items():
             if state.options.get(component) != signature:
                 key, value = f"schema_options:{component}", signature
-                yield operation("migrate_record", lambda key=key, value=value: _record(dialect, key, value), write=True)
+                yield operation("migrate_record", partial(_record, dialect, key, value), write=True)
         reached = state.current(components(dialect.adk))
         if reached != state.legacy:
             yield operation("migrate_record", lambda: _record(dialect, VERSION_KEY, str(reached)), write=True)

@@ -190,8 +190,8 @@ async def _diagnose(config: DatabaseConfig, report: Report) -> None:
         tables.append(("artifacts", adk.artifact_table))
     present: set[str] = set()
     for label, name in tables:
-        row, error = await _try(config, partial(_one, f"SELECT COUNT(*) FROM {dialect.table(name)}"))
-        if error is not None:
+        row, failure = await _try(config, partial(_one, f"SELECT COUNT(*) FROM {dialect.table(name)}"))
+        if failure is not None:
             report.add(
                 ERROR,
                 f"table {name}",

@@ -20,8 +20,8 @@ from google.genai import types
 from sqlspec_adk.artifact import gc as gc_module
 from sqlspec_adk.artifact.gc import collect_artifact_garbage, main, register
 from sqlspec_adk.artifact.service import SQLSpecArtifactService
-from sqlspec_adk.records import ArtifactKey
 from sqlspec_adk.errors import ConfigError
+from sqlspec_adk.records import ArtifactKey
 from tests.artifact_storage.conftest import Target, make_service
 from tests.conftest import Backend
 

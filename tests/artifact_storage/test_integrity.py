@@ -16,8 +16,8 @@ import pytest
 from google.genai import types
 
 from sqlspec_adk.artifact.storage import CHUNK_SIZE, ArtifactStorage, BlobLocation
-from sqlspec_adk.records import ArtifactKey
 from sqlspec_adk.errors import ArtifactIntegrityError
+from sqlspec_adk.records import ArtifactKey
 from tests.artifact_storage.conftest import Target, make_service
 from tests.conftest import Backend
 

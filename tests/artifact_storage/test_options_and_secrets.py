@@ -17,8 +17,8 @@ from google.genai import types
 
 from sqlspec_adk.artifact.gc import collect_artifact_garbage
 from sqlspec_adk.artifact.storage import ArtifactStorage, redact_uri
-from sqlspec_adk.records import ArtifactKey
 from sqlspec_adk.errors import ArtifactIntegrityError
+from sqlspec_adk.records import ArtifactKey
 from tests.artifact_storage.conftest import Target, make_service
 from tests.artifact_storage.moto_s3 import ACCESS_KEY, SECRET_KEY, require_moto_s3
 from tests.conftest import Backend

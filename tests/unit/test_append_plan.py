@@ -14,11 +14,11 @@ import pytest
 from google.adk.errors import StaleSessionError
 from google.adk.errors.session_not_found_error import SessionNotFoundError
 
-from sqlspec_adk.settings import ADKConfig
 from sqlspec_adk.converters import StateDelta
 from sqlspec_adk.dialects.sqlite import SqliteDialect
 from sqlspec_adk.protocol import Stmt
 from sqlspec_adk.records import EventWrite, Expected
+from sqlspec_adk.settings import ADKConfig
 
 EVENT = EventWrite(id="e1", invocation_id="i", author="user", timestamp=10.0, event_json="{}")
 

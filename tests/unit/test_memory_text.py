@@ -21,6 +21,7 @@ from sqlspec_adk.dialects.sqlite import SqliteCore, SqliteDialect
 from sqlspec_adk.memory.rows import encode_metadata, entry_write, event_write, parse_timestamp
 from sqlspec_adk.migrations import v0001_initial
 from sqlspec_adk.migrations.teardown import drop_statements
+from sqlspec_adk.protocol import Fetch, Stmt
 from sqlspec_adk.settings import ADKConfig
 from sqlspec_adk.tokens import (
     EMPTY_SEARCH_TEXT,
@@ -34,7 +35,6 @@ from sqlspec_adk.tokens import (
     search_text,
     tokenize,
 )
-from sqlspec_adk.protocol import Fetch, Stmt
 from tests.helpers import drive_sync
 
 SYNTAX = set("\"'%_*^:()[]{}\\!?+-/.,;<>=&|~`@#$ \t\n\x00")
@@ -261,7 +261,9 @@ def searcher(request: pytest.FixtureRequest) -> Iterator[tuple[Dialect, sqlite3.
         )
         for i, text in enumerate(texts)
     ]
-    drive_sync(dialect.memory.add_memory_entries([w for w in writes if w], replace=False), lambda s: _execute(connection, s))
+    drive_sync(
+        dialect.memory.add_memory_entries([w for w in writes if w], replace=False), lambda s: _execute(connection, s)
+    )
     yield dialect, connection
     connection.close()
 

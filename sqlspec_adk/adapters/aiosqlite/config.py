@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -85,7 +86,8 @@ class AiosqliteConfig(StdlibGlue, AsyncDatabaseConfig):
         held = _Held(connection._conn)
         with traced(operation, self.dialect.db_system) as on_retry:
             plan = transaction(operation, self.dialect.rules, held, on_retry)
-            work = asyncio.ensure_future(connection._execute(run_sync, held, plan))
+            execute: Callable[..., Awaitable[T]] = connection._execute
+            work = asyncio.ensure_future(execute(run_sync, held, plan))
             work.add_done_callback(lambda done: self._settle(done, connection, held, slots))
             # A cancelled caller does not cut the transaction short: it ends (commits or rolls back) in the
             # thread, and only then does the connection go back to the pool.
