@@ -107,18 +107,13 @@ def coerce_state_value(value: Any, key: str) -> Any:
     _check_keys(value, key)
     try:
         plain = to_jsonable_python(value)
-    except UnicodeDecodeError as error:
-        raise InvalidStateError(
-            f"state value at {key!r} holds bytes that are not UTF-8 text ({error.reason}); ADK's services store "
-            "bytes as UTF-8 text: encode binary data first (e.g. base64) or save it as an artifact"
-        ) from None
+    except UnicodeError as error:
+        raise _not_utf8(key, error) from None
     except Exception:
         try:
             plain = to_jsonable_python(value, serialize_unknown=True)
-        except UnicodeDecodeError as error:
-            raise InvalidStateError(
-                f"state value at {key!r} holds bytes that are not UTF-8 text ({error.reason})"
-            ) from None
+        except UnicodeError as error:
+            raise _not_utf8(key, error) from None
         logger.warning(
             "state value at %r is not JSON-serializable; stored as its string representation, as ADK's "
             "persisted services store it",
@@ -126,6 +121,15 @@ def coerce_state_value(value: Any, key: str) -> Any:
         )
     check_json_state(plain, key)
     return plain
+
+
+def _not_utf8(key: str, error: UnicodeError) -> InvalidStateError:
+    if isinstance(error, UnicodeDecodeError):
+        return InvalidStateError(
+            f"state value at {key!r} holds bytes that are not UTF-8 text ({error.reason}); ADK's services store "
+            "bytes as UTF-8 text: encode binary data first (e.g. base64) or save it as an artifact"
+        )
+    return InvalidStateError(f"state value at {key!r} holds a lone surrogate, which UTF-8 cannot store")
 
 
 def _check_keys(value: Any, path: str) -> None:

@@ -127,7 +127,7 @@ def _spanner(uri: str, extra: dict[str, str]) -> dict[str, Any]:
         raise ConfigError(
             f"expected sqlspec+spanner:///projects/<project>/instances/<instance>/databases/<database>, got {uri!r}"
         )
-    return {"project": pieces[1], "instance": pieces[3], "database": pieces[5]}
+    return {"project": pieces[1], "instance_id": pieces[3], "database_id": pieces[5]}
 
 
 def _adbc(driver_name: str, remote: bool) -> Callable[[str, dict[str, str]], dict[str, Any]]:
@@ -174,7 +174,10 @@ ADAPTERS: dict[str, AdapterEntry] = {
         "sqlspec_adk.adapters.cockroach_asyncpg", "CockroachAsyncpg", _dsn("dsn", "postgresql")
     ),
     "cockroach_psycopg": AdapterEntry(
-        "sqlspec_adk.adapters.cockroach_psycopg", "CockroachPsycopg", _dsn("conninfo", "postgresql")
+        "sqlspec_adk.adapters.cockroach_psycopg", "CockroachPsycopgAsync", _dsn("conninfo", "postgresql")
+    ),
+    "cockroach_psycopg_sync": AdapterEntry(
+        "sqlspec_adk.adapters.cockroach_psycopg", "CockroachPsycopgSync", _dsn("conninfo", "postgresql")
     ),
     "aiomysql": AdapterEntry("sqlspec_adk.adapters.aiomysql", "Aiomysql", _mysql("db")),
     "asyncmy": AdapterEntry("sqlspec_adk.adapters.asyncmy", "Asyncmy", _mysql("database")),

@@ -102,7 +102,7 @@ def _optional_adapters() -> list[AdapterSpec]:
         AdapterSpec(
             "cockroach_psycopg",
             "sqlspec_adk.adapters.cockroach_psycopg",
-            "CockroachPsycopg",
+            "CockroachPsycopgAsync",
             lambda tmp: {"conninfo": PG_DSN},
             server="postgres",
         ),

@@ -69,12 +69,19 @@ def connection_pragmas(database: str, busy_timeout: float) -> list[str]:
 
 
 def classify_sqlite(error: BaseException) -> ErrorKind | None:
-    """A unique-key violation is DUPLICATE, DDL finding its column there EXISTS; nothing else is retried
-    (a busy database was already waited for, ``busy_timeout``)."""
-    if isinstance(error, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(error):
+    """A unique-key violation is DUPLICATE, DDL finding its column or index there EXISTS; nothing else is
+    retried (a busy database was already waited for, ``busy_timeout``).
+
+    Read from the message, since ADBC's SQLite driver raises its own types around SQLite's text
+    (``[SQLite] Failed to prepare query: duplicate column name: ...``).
+    """
+    text = str(error)
+    if not isinstance(error, sqlite3.Error) and "[SQLite]" not in text:
+        return None
+    if "UNIQUE constraint failed" in text:
         return ErrorKind.DUPLICATE
-    if isinstance(error, sqlite3.OperationalError) and str(error).startswith(("duplicate column name", "index ")):
-        return ErrorKind.EXISTS if "duplicate column" in str(error) or "already exists" in str(error) else None
+    if "duplicate column name" in text or ("index " in text and "already exists" in text):
+        return ErrorKind.EXISTS
     return None
 
 

@@ -18,6 +18,9 @@ backoff, only when nothing of the transaction can have committed:
   the transaction began, or mid-transaction (the server rolls back what it
   never saw committed): up to ``rules.connection_attempts`` runs, each on
   another connection, after the pool dropped its other idle ones;
+- a skip-if-present batch (``many`` and ``duplicate_is_zero``) that lost an
+  insert race to another writer: up to ``rules.retry_attempts`` runs (one
+  statement alone counts the race as 0 rows instead);
 - never when the connection was lost during COMMIT, or during a lone
   autocommit write not marked ``idempotent``: the outcome is unknown, and the
   error says so.
@@ -105,6 +108,10 @@ def _retryable(failed: _Failed, attempt: int, rules: TransactionRules, write: bo
         kind = ErrorKind.UNSENT  # nothing of the operation reached the server
     if kind is ErrorKind.ROLLED_BACK:
         return attempt < rules.retry_attempts
+    if kind is ErrorKind.DUPLICATE and failed.stmt.duplicate_is_zero and failed.stmt.many:
+        # A batch that lost an insert race stopped at that row, so rows after it may be missing: the
+        # rerun reads the winner's row and skips it.
+        return attempt < rules.retry_attempts
     if kind is ErrorKind.UNSENT:
         return attempt < rules.connection_attempts
     if kind is ErrorKind.LOST:
@@ -178,7 +185,7 @@ def _attempt(operation: Operation[Any], rules: TransactionRules, driver: Inspect
 def _absorbed(stmt: Stmt, failure: Failure, driver: Inspector) -> Any:
     """The result a statement's flags give its error (0 for an absorbed duplicate), or the failure itself."""
     kind = driver.classify(failure.error)
-    if stmt.duplicate_is_zero and kind is ErrorKind.DUPLICATE:
+    if stmt.duplicate_is_zero and kind is ErrorKind.DUPLICATE and not stmt.many:
         return 0
     if stmt.exists_ok and kind is ErrorKind.EXISTS:
         return None

@@ -139,6 +139,15 @@ class _Mysql(_Portable):
     def add_column(self, table: str, column: str) -> str:
         return f"ALTER TABLE {table} ADD COLUMN {column}"  # 1060 (duplicate column) is "already done"
 
+    def memory(self) -> Sequence[str]:
+        # ADD COLUMN rebuilds the table and its FULLTEXT index under the session's stopword setting:
+        # with the server default, "the" and "about" would no longer be found after the upgrade.
+        return [
+            "SET SESSION innodb_ft_enable_stopword = OFF",
+            *super().memory(),
+            "SET SESSION innodb_ft_enable_stopword = DEFAULT",
+        ]
+
     def index(self, table: str, name: str, suffix: str, columns: str, where: str = "") -> str:
         return f"CREATE INDEX {self.d.index_name(name, suffix)} ON {table} ({columns})"  # 1061: already there
 

@@ -27,6 +27,7 @@ from google.genai import types
 
 from sqlspec_adk.artifact.service import SQLSpecArtifactService
 from sqlspec_adk.errors import ArtifactIntegrityError, ConfigError
+from sqlspec_adk.protocol import Fetch, Stmt
 from tests.artifact_storage.moto_s3 import require_moto_s3
 from tests.backends import AdapterSpec
 
@@ -691,9 +692,12 @@ async def test_lost_races_are_retried_a_bounded_number_of_times(
 async def test_failed_metadata_insert_removes_the_blob(
     service: SQLSpecArtifactService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As many placeholders as the real insert binds, so every driver reaches the missing table.
-    bogus = f"INSERT INTO no_such_table VALUES ({', '.join(['?'] * 13)})"
-    monkeypatch.setitem(service.store.dialect.artifacts.__dict__, "artifact_insert_sql", bogus)
+    # The metadata write itself is replaced (families compose it differently: one statement on
+    # PostgreSQL, a skip-if-present insert elsewhere) by one that fails on every driver.
+    def failing_save(key: Any, write: Any) -> Any:
+        yield Stmt("INSERT INTO no_such_table (x) VALUES (1)", (), Fetch.ROWCOUNT)
+
+    monkeypatch.setattr(service.store.dialect.artifacts, "save_artifact_version", failing_save)
     with pytest.raises(Exception) as raised:
         await service.save_artifact(app_name=APP, user_id=USER, session_id=SESSION, filename="f", artifact=blob(b"x"))
     assert "no_such_table" in str(raised.value)

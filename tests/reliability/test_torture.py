@@ -30,7 +30,7 @@ async def test_torture_across_processes(family_backend: Any, tmp_path: Path, wor
     - SQLite: ``BEGIN_WRITE = "BEGIN"`` instead of ``"BEGIN IMMEDIATE"`` (``dialects/sqlite.py``): the
       write lock is taken after the stale check's read, and writers fail with 'database is locked'
       (2,679 errors in 3 s).
-    - MySQL: drop ``FOR UPDATE`` from the scoped-state select (``MySQLDialect._scoped_state_cache``):
+    - MySQL: drop ``FOR UPDATE`` from the scoped-state select (``MysqlSessionSQL.scoped_state_statements``):
       concurrent read-merge-writes of app state lose updates ('app state: w_p0t2=54, last stored
       write of p0t2 is 55').
     - PostgreSQL: ``state = EXCLUDED.state`` instead of ``t.state || EXCLUDED.state`` in the scoped
