@@ -265,13 +265,18 @@ def _reference_table(results: Results, workload: str, case: str) -> list[str]:
     reference = next((r for r in rows if r.contender == reference_name and r.operations), None)
     recall = workload == "W5" and case.startswith("search")
     ingest = workload == "W5" and case.startswith("add_events")
-    extra_heads = " keyword recall@5 | frequent-word | paraphrase | embed ms/query |" if recall else ""
+    extra_heads = (
+        " keyword recall@5 (keyword + frequent-word sets) | frequent-word recall@5 | paraphrase recall@5 |"
+        " frequent-word median ms | embed ms/query |"
+        if recall
+        else ""
+    )
     extra_heads += " events/s |" if ingest else ""
     lines = [
         "| database | contender | median ms | p90 ms | ops/s |"
         + extra_heads
         + f" stmts/op | round trips/op | {TIMES} vs {reference_label} |",
-        "|---|---|---:|---:|---:|" + ("---:|" * 4 if recall else "") + ("---:|" if ingest else "") + "---:|---:|---:|",
+        "|---|---|---:|---:|---:|" + ("---:|" * 5 if recall else "") + ("---:|" if ingest else "") + "---:|---:|---:|",
     ]
     for row in rows:
         if row.operations == 0:
@@ -284,7 +289,9 @@ def _reference_table(results: Results, workload: str, case: str) -> list[str]:
             by_kind = row.extra.get("recall_by_kind") or {}
             values = [row.extra.get("recall_at_5"), by_kind.get("frequent"), by_kind.get("paraphrase")]
             recall_cell = "".join(f" {DASH if v is None else f'{v:.2f}'} |" for v in values)
+            frequent_ms = (row.extra.get("median_ms_by_kind") or {}).get("frequent")
             embed = row.extra.get("embed_ms")
+            recall_cell += f" {DASH if frequent_ms is None else _ms(frequent_ms)} |"
             recall_cell += f" {DASH if embed is None else _ms(embed)} |"
         if ingest:
             rate = row.extra.get("events_per_s")
@@ -335,27 +342,33 @@ def _w1c_tables(results: Results) -> list[str]:
 def _w1t_table(results: Results) -> list[str]:
     rows = [r for r in results.rows if r.workload == "W1t"]
     variants = list(dict.fromkeys(r.case for r in rows))
+    others = [v for v in variants if "no-op" not in v]
     lines = [
-        "Median per append in each variant, rounds interleaved; ratios over the no-op variant. "
-        "`traced() alone`: one enter and exit of the variant's `traced`, nanoseconds.",
+        "Median per append in each variant; one adapter's variants run back to back each round (order rotated), "
+        "and `/ no-op` is the median over rounds of a round's median over the no-op's in the same round. "
+        "`traced() share`: what `traced()` alone adds over the no-op (one enter and exit, timed in loops), as a "
+        "share of the append's median.",
         "",
         "| database | contender | "
-        + " | ".join(f"{v} ms" for v in variants)
+        + " | ".join(f"{_short(v)} ms" for v in variants)
         + " | "
-        + " | ".join(f"{v} / no-op" for v in variants if "no-op" not in v)
-        + " |",
-        "|---|---|" + "---:|" * (len(variants) + len([v for v in variants if "no-op" not in v])),
+        + " | ".join(f"{_short(v)} / no-op" for v in others)
+        + " | traced() share, as is |",
+        "|---|---|" + "---:|" * (len(variants) + len(others) + 1),
     ]
     for key in dict.fromkeys((r.family, r.contender) for r in rows):
         mine = {r.case: r for r in rows if (r.family, r.contender) == key}
         first = next(iter(mine.values()))
         cells = [_ms(mine[v].median_ms) if v in mine else DASH for v in variants]
-        ratios = [_ratio(mine[v].extra.get("vs_no_op")) if v in mine else DASH for v in variants if "no-op" not in v]
-        lines.append(f"| {first.family} | {first.label} | " + " | ".join(cells + ratios) + " |")
+        ratios = [_ratio(mine[v].extra.get("vs_no_op")) if v in mine else DASH for v in others]
+        share = next((mine[v].extra.get("traced_share") for v in others if v in mine and "as is" in v), None)
+        cells += [*ratios, DASH if not isinstance(share, float) else f"{share:.2%}"]
+        lines.append(f"| {first.family} | {first.label} | " + " | ".join(cells) + " |")
     alone = {r.case: r.extra.get("traced_alone_ns") for r in rows}
     lines += [
         "",
-        "`traced()` alone: " + ", ".join(f"{v}: {alone[v]:,.0f} ns" for v in variants if alone.get(v) is not None),
+        "`traced()` alone, per operation: "
+        + ", ".join(f"{_short(v)}: {alone[v]:,.0f} ns" for v in variants if alone.get(v) is not None),
     ]
     return lines
 

@@ -55,8 +55,8 @@ class Sizes:
     scale_ops: int = 200
     scale_rounds: int = 3
     #: The tracing probe: appends per round and rounds (each round runs every variant).
-    trace_appends: int = 200
-    trace_rounds: int = 10
+    trace_appends: int = 100
+    trace_rounds: int = 20
 
 
 FULL = Sizes(
@@ -108,6 +108,6 @@ QUICK = Sizes(
     base_sessions=500,
     scale_ops=20,
     scale_rounds=2,
-    trace_appends=50,
+    trace_appends=30,
     trace_rounds=4,
 )

@@ -203,6 +203,42 @@ def _w1c(results: Results) -> list[Verdict]:
     return verdicts
 
 
+def _w5_frequent(results: Results, adk: Row) -> list[Verdict]:
+    """The frequent-word questions alone (issue 16's miss): latency and recall against ADK's on the same data."""
+    verdicts: list[Verdict] = []
+    theirs_ms = (adk.extra.get("median_ms_by_kind") or {}).get("frequent")
+    theirs_recall = (adk.extra.get("recall_by_kind") or {}).get("frequent")
+    for row in (r for r in _ours(results, "W5", "search") if _mode(r) == "lexical"):
+        mine_ms = (row.extra.get("median_ms_by_kind") or {}).get("frequent")
+        mine_recall = (row.extra.get("recall_by_kind") or {}).get("frequent")
+        if mine_ms and theirs_ms:
+            ratio = theirs_ms / mine_ms
+            verdicts.append(
+                Verdict(
+                    "W5 frequent-word questions: search vs ADK SqliteMemoryService",
+                    row.label,
+                    row.family,
+                    ratio,
+                    ">= 1x",
+                    ratio >= 1,
+                    f"{mine_ms:.2f} ms vs {theirs_ms:.2f} ms",
+                )
+            )
+        if mine_recall is not None and theirs_recall is not None:
+            verdicts.append(
+                Verdict(
+                    "W5 frequent-word questions: recall@5 vs ADK SqliteMemoryService",
+                    row.label,
+                    row.family,
+                    mine_recall,
+                    f">= {theirs_recall:.2f}",
+                    mine_recall >= theirs_recall,
+                    f"ADK {theirs_recall:.2f}",
+                )
+            )
+    return verdicts
+
+
 def _w5_modes(results: Results) -> list[Verdict]:
     verdicts: list[Verdict] = []
     search = [r for r in _ours(results, "W5", "search")]
@@ -320,7 +356,13 @@ def _w1t(results: Results) -> list[Verdict]:
                 ratio,
                 f"<= {TRACE_GOAL:g}x",
                 ratio <= TRACE_GOAL,
-                f"traced() alone {row.extra.get('traced_alone_ns', math.nan):,.0f} ns per operation",
+                ("paired rounds; " if "vs_no_op_overall" in row.extra else "")
+                + f"traced() alone {row.extra.get('traced_alone_ns', math.nan):,.0f} ns per operation"
+                + (
+                    f", {row.extra['traced_share']:.2%} of an append"
+                    if isinstance(row.extra.get("traced_share"), float)
+                    else ""
+                ),
             )
         )
     return verdicts
@@ -477,6 +519,8 @@ def evaluate(results: Results) -> list[Verdict]:
                         f"ADK {adk_recall:.2f}",
                     )
                 )
+    if adk_memory is not None:
+        verdicts += _w5_frequent(results, adk_memory)
     verdicts += _w5_modes(results)
     verdicts += _w1c(results)
     verdicts += _w7(results)

@@ -121,6 +121,7 @@ def test_w5_question_sets_and_modes(quick_run: tuple[subprocess.CompletedProcess
     for row in modes:
         assert "paraphrase" in row["extra"]["recall_by_kind"]
     assert any(t["target"].startswith("W5 recall@5 vs ADK") for t in data["targets"])
+    assert any(t["target"].startswith("W5 frequent-word questions: search") for t in data["targets"])
 
 
 def test_w7_scale(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:

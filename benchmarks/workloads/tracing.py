@@ -14,9 +14,12 @@ round):
   go to a synchronous processor and an exporter that drops them (for
   reference: the cost of real spans, without any I/O).
 
-The row ``as is`` carries the ratio of its median to the no-op's; beside the
-appends, ``traced()`` itself is timed alone (enter and exit, nanoseconds per
-operation) in each variant.
+Each round runs one adapter's variants back to back (order rotated per round),
+so ``vs_no_op`` is the median over rounds of a round's median over the no-op's
+median in the same round: neighbouring batches share the machine's load of the
+moment. Beside the appends, ``traced()`` itself is timed alone (enter and exit,
+nanoseconds per operation) in each variant, and ``traced_share`` is what it adds
+over the no-op as a share of the append's median.
 """
 
 from __future__ import annotations
@@ -152,20 +155,22 @@ async def run_tracing(group: Group[SessionContender]) -> None:
     for name, contender in list(group.live.items()):
         handles[name] = await contender.create(TRACE_USER, "trace", session_state(0))
     timings: dict[tuple[str, str], Timing] = {(n, v): Timing() for n in handles for v in variants}
-    pairs = list(timings)
     for number in range(group.sizes.trace_rounds):
-        shift = number % len(pairs)
-        for name, which in pairs[shift:] + pairs[:shift]:
+        for name in handles:
             contender = group.live[name]
+            # The variants of one adapter back to back, in an order rotated each round: a pair of
+            # neighbouring batches shares the machine's load of the moment.
+            shift = number % len(variants)
+            for which in variants[shift:] + variants[:shift]:
 
-            async def append(
-                index: int, name: str = name, contender: SessionContender = contender, number: int = number
-            ) -> None:
-                event = make_event(number * size + index, invocation_id=f"t{number}")
-                handles[name] = await contender.append(handles[name], event)
+                async def append(
+                    index: int, name: str = name, contender: SessionContender = contender, number: int = number
+                ) -> None:
+                    event = make_event(number * size + index, invocation_id=f"t{number}")
+                    handles[name] = await contender.append(handles[name], event)
 
-            with variant(which, provider):
-                timings[(name, which)].add(await timed_batch(size, append))
+                with variant(which, provider):
+                    timings[(name, which)].add(await timed_batch(size, append))
     alone: dict[str, float] = {}
     for which in variants:
         with variant(which, provider):
