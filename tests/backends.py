@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests import spanner_emulator
+
 PG_DSN = os.environ.get("SQLSPEC_ADK_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_DSN = os.environ.get("SQLSPEC_ADK_MYSQL_DSN", "mysql://root@127.0.0.1:3306/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -156,6 +158,10 @@ def _optional_adapters() -> list[AdapterSpec]:
             "Adbc",
             lambda tmp: {"driver_name": "duckdb", "uri": str(tmp / "adk.duckdb")},
         ),
+        # A private emulator, started on first use; a fresh database per test (tests/spanner_emulator.py).
+        AdapterSpec(
+            "spanner", "sqlspec_adk.adapters.spanner", "Spanner", spanner_emulator.connection, server="spanner"
+        ),
     ]
     found = []
     for spec in candidates:
@@ -174,7 +180,9 @@ _reachable: dict[str, bool] = {}
 
 
 def server_reachable(server: str) -> bool:
-    """Whether the server's TCP port answers (cached per run)."""
+    """Whether the server's TCP port answers (cached per run); the Spanner emulator is started here."""
+    if server == "spanner":
+        return spanner_emulator.problem() is None
     if server not in _reachable:
         parsed = urlparse(SERVER_DSNS[server])
         port = parsed.port or (5432 if server == "postgres" else 3306)
@@ -196,7 +204,10 @@ def require_server(spec: AdapterSpec) -> None:
             pytest.fail(message)
         pytest.skip(message)
     if spec.server and not server_reachable(spec.server):
-        message = f"{spec.name}: {spec.server} server at {SERVER_DSNS[spec.server]} is unreachable"
+        if spec.server == "spanner":
+            message = f"{spec.name}: {spanner_emulator.problem()}"
+        else:
+            message = f"{spec.name}: {spec.server} server at {SERVER_DSNS[spec.server]} is unreachable"
         if IN_CI:
             pytest.fail(message + " (CI=true: a missing server is a failure)")
         pytest.skip(message)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests import spanner_emulator
 from tests.backends import ADAPTERS, IN_CI, AdapterSpec, require_server, unique_tables
 
 _skipped: list[str] = []
@@ -22,6 +23,10 @@ class Backend:
         self.tmp_path = tmp_path
         self.tables = unique_tables() if spec.server else {}
         self._configs: list[Any] = []
+
+    def integer_column(self, name: str) -> str:
+        """An ``owner_id_column`` of integer type, as this adapter's SQL spells it (GoogleSQL: ``INT64``)."""
+        return f"{name} {'INT64' if self.spec.server == 'spanner' else 'INTEGER'}"
 
     def config(self, *, connection_config: dict[str, Any] | None = None, **adk: Any) -> Any:
         """A new config (its own pool) on the same database and tables as every other config of this test."""
@@ -75,7 +80,9 @@ class Backend:
     async def close(self) -> None:
         for config in self._configs:
             await self.close_config(config)
-        if self.spec.server and self._configs:
+        if self.spec.server == "spanner":
+            spanner_emulator.discard(self.tmp_path)  # the test's own database: dropping it is quicker than DDL
+        elif self.spec.server and self._configs:
             from sqlspec_adk.migrations import drop_tables
 
             cleanup = self.config()
@@ -134,6 +141,24 @@ def scratch_mariadb() -> Iterator[Any]:
     from tests.reliability.faults import ScratchMariadb
 
     yield from _scratch(ScratchMariadb)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _spanner_emulator_stopped() -> Iterator[None]:
+    """The private Spanner emulator (started by the first test that needs it) stops when the session ends."""
+    yield
+    spanner_emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def spanner_emulator_running() -> Any:
+    """The private Spanner emulator of this test session (skip, or under CI=true fail, if it cannot run)."""
+    reason = spanner_emulator.problem()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: the Spanner tests must run)")
+        pytest.skip(reason)
+    return spanner_emulator.running()
 
 
 @pytest.fixture

@@ -20,6 +20,10 @@
   folded ``search_text``) under a search index, queried with ``SEARCH`` and
   ranked by ``SCORE``. Each token is a quoted rquery term joined with ``OR``;
   tokens hold letters, digits and marks only, so none can close its quote.
+  A token that is not plain ASCII letters and digits is stored and searched in
+  an ASCII spelling (:func:`index_token`): the emulator's rquery parser accepts
+  ASCII terms only, and so no Spanner tokenizer rule for other scripts decides
+  what matches. The same spelling is used by the ``LIKE`` fallback.
   ``SEARCH`` cannot run in a read-write transaction; searches are reads, and
   reads run in a read-only snapshot (``BEGIN READ ONLY`` in :attr:`SpannerDialect.rules`).
 - DDL is not transactional in Spanner; the adapter applies it through the
@@ -30,6 +34,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, ClassVar
@@ -39,13 +44,64 @@ from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.dialects.common import DialectCore
 from sqlspec_adk.dialects.memory import UPDATED_COLUMNS, MemorySQL
 from sqlspec_adk.dialects.sessions import SessionSQL
+from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.protocol import Fetch, Op, Stmt, TransactionRules
 from sqlspec_adk.records import MemoryWrite
 
-__all__ = ["READ_ONLY", "SpannerDialect"]
+__all__ = ["READ_ONLY", "SpannerDialect", "check_googlesql_column", "index_text", "index_token"]
 
 #: The command that opens a read-only snapshot (the adapter's; Spanner has no BEGIN statement).
 READ_ONLY = "BEGIN READ ONLY"
+#: The first letters of a token in its ASCII spelling; a plain token starting so is spelled out too.
+SPELLED = "qx"
+_NIBBLES = "abcdefghijklmnop"
+
+
+#: GoogleSQL's column types (the word that starts a column's type).
+GOOGLESQL_TYPES = frozenset(
+    {"ARRAY", "BOOL", "BYTES", "DATE", "ENUM", "FLOAT32", "FLOAT64", "INT64", "INTERVAL", "JSON", "NUMERIC"}
+    | {"PROTO", "STRING", "TIMESTAMP", "UUID"}
+)
+#: What other SQL families' type names are called in GoogleSQL, for the error message.
+_GOOGLESQL_NAMES = {
+    **dict.fromkeys(("INTEGER", "INT", "BIGINT", "SMALLINT", "TINYINT", "SERIAL", "BIGSERIAL"), "INT64"),
+    **dict.fromkeys(("TEXT", "VARCHAR", "CHAR", "CHARACTER", "NVARCHAR", "VARCHAR2"), "STRING(MAX)"),
+    **dict.fromkeys(("DOUBLE", "FLOAT", "REAL"), "FLOAT64"),
+    "DECIMAL": "NUMERIC",
+    "BOOLEAN": "BOOL",
+    "BLOB": "BYTES(MAX)",
+    "BYTEA": "BYTES(MAX)",
+}
+_TYPE_WORD = re.compile(r"\s*\S+\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def check_googlesql_column(ddl: str, key: str = "owner_id_column") -> None:
+    """Refuse a column definition whose type GoogleSQL does not have (it goes into the DDL as written).
+
+    The adapter's config calls it at construction; the dialect itself renders any column as written,
+    as the frozen version 1 DDL does for every option set."""
+    found = _TYPE_WORD.match(ddl)
+    word = found.group(1).upper() if found else ""
+    if word not in GOOGLESQL_TYPES:
+        hint = f" (GoogleSQL calls it {_GOOGLESQL_NAMES[word]})" if word in _GOOGLESQL_NAMES else ""
+        raise ConfigError(
+            f"extension_config['adk'][{key!r}] = {ddl!r}: Spanner has no column type {word or ddl!r}{hint}; "
+            f"write the column in GoogleSQL, e.g. 'tenant_id INT64' or 'tenant_id STRING(64) NOT NULL'"
+        )
+
+
+def index_token(token: str) -> str:
+    """``token`` as the search index holds it: itself when plain ASCII letters and digits, else
+    :data:`SPELLED` and its UTF-8 bytes as letters (two per byte). One-to-one, letters only."""
+    if token.isascii() and token.isalnum() and not token.startswith(SPELLED):
+        return token
+    return SPELLED + "".join(_NIBBLES[byte >> 4] + _NIBBLES[byte & 15] for byte in token.encode("utf-8"))
+
+
+def index_text(search_text: str) -> str:
+    """A stored ``search_text`` (tokens joined by spaces, padded) with every token in its index spelling."""
+    tokens = search_text.split()
+    return f" {' '.join(index_token(token) for token in tokens)} " if tokens else search_text
 
 
 class SpannerCore(DialectCore):
@@ -67,9 +123,11 @@ class SpannerSessionSQL(SpannerCore, SessionSQL):
 
     @cached_property
     def insert_event_sql(self) -> str:
+        """The portable event insert (:meth:`event_params`) plus the commit timestamp."""
         return (
             f"INSERT INTO {self.events_table} (app_name, user_id, session_id, seq, id, invocation_id, author, "
-            "timestamp, event_data, commit_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, PENDING_COMMIT_TIMESTAMP())"
+            "timestamp, event_data, compaction, commit_time) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, PENDING_COMMIT_TIMESTAMP())"
         )
 
     def idle_events_sql(self, *, by_app: bool) -> str:
@@ -115,9 +173,13 @@ class SpannerMemorySQL(SpannerCore, MemorySQL):
     has_fts: ClassVar[bool] = True
 
     def token_pattern(self, token: str) -> str:
-        # GoogleSQL LIKE has no ESCAPE clause; backslash escapes. Tokens hold neither % nor _ anyway.
-        escaped = "".join("\\" + char if char in "%_\\" else char for char in token)
-        return f"% {escaped} %"
+        # In its index spelling a token is letters and digits only: nothing in it is a LIKE wildcard.
+        return f"% {index_token(token)} %"
+
+    def upsert_params(self, write: MemoryWrite) -> tuple[Any, ...]:
+        """The portable parameters, with ``search_text`` in its index spelling (:func:`index_text`)."""
+        *params, text = super().upsert_params(write)
+        return (*params, index_text(text))
 
     def token_match_sql(self) -> str:
         return "search_text LIKE ?"
@@ -134,23 +196,24 @@ class SpannerMemorySQL(SpannerCore, MemorySQL):
         sets = ", ".join(f"{column} = ?" for column in UPDATED_COLUMNS)
         return f"UPDATE {self.memory_table} SET {sets} WHERE app_name = ? AND user_id = ? AND event_id = ?"
 
+    def memory_update_params(self, w: MemoryWrite) -> tuple[Any, ...]:
+        """The parameters of :attr:`memory_update_sql` for one entry."""
+        content = (w.session_id, w.author, w.timestamp, w.content_json, w.custom_metadata_json)
+        return (*content, index_text(w.search_text), w.app_name, w.user_id, w.event_id)
+
     def add_memory_entries(self, writes: Sequence[MemoryWrite], *, replace: bool) -> Op[None]:
         """Skip-if-present inserts; with ``replace`` the present rows are updated first."""
         if not writes:
             return
         if replace:
-            rows = [
-                (w.session_id, w.author, w.timestamp, w.content_json, w.custom_metadata_json, w.search_text, *keys)
-                for w in writes
-                for keys in [(w.app_name, w.user_id, w.event_id)]
-            ]
+            rows = [self.memory_update_params(w) for w in writes]
             yield Stmt(self.memory_update_sql, rows, many=True)
         yield Stmt(self.upsert_sql(False), [self.upsert_params(w) for w in writes], many=True)
 
     def fts_search_stmt(
         self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
     ) -> Stmt:
-        query = " OR ".join(f'"{token}"' for token in tokens)
+        query = " OR ".join(f'"{index_token(token)}"' for token in tokens)
         sql = (
             f"SELECT {self.select_columns} FROM {self.memory_table} WHERE SEARCH(search_tokens, ?) "
             f"AND {self.scope_sql(owner)} AND content_json IS NOT NULL "

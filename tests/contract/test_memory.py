@@ -535,7 +535,7 @@ async def test_full_text_index_picks_up_rows_written_without_it(backend: Any) ->
 
 
 async def test_owner_id_flows_into_the_owner_column(backend: Any, fts: bool) -> None:
-    store = await backend.memory_store(memory_use_fts=fts, owner_id_column="tenant_id INTEGER")
+    store = await backend.memory_store(memory_use_fts=fts, owner_id_column=backend.integer_column("tenant_id"))
     service = SQLSpecMemoryService(store, owner_id=lambda app, user: 7 if user == USER else 8)
     await service.add_events_to_memory(app_name=APP, user_id=USER, events=[event("tenant seven")])
     await service.add_memory(

@@ -25,7 +25,6 @@ __all__ = ["fts"]  # the memory suite's fts/fallback fixture, used here too
 
 APP = "app"
 USER = "alice"
-OWNER = "tenant_id INTEGER"
 
 
 def _text(*texts: str) -> types.Content:
@@ -33,7 +32,7 @@ def _text(*texts: str) -> types.Content:
 
 
 async def test_sessions_of_one_owner_are_invisible_to_another(backend: Any) -> None:
-    store = await backend.session_store(owner_id_column=OWNER)
+    store = await backend.session_store(owner_id_column=backend.integer_column("tenant_id"))
     seven, eight = SQLSpecSessionService(store, owner_id=7), SQLSpecSessionService(store, owner_id=8)
     everyone = SQLSpecSessionService(store)
     mine = await seven.create_session(app_name=APP, user_id=USER, session_id="s7", state={"k": 7})
@@ -61,7 +60,7 @@ async def test_sessions_of_one_owner_are_invisible_to_another(backend: Any) -> N
 
 
 async def test_memory_of_one_owner_is_invisible_to_another(backend: Any, fts: bool) -> None:
-    store = await backend.memory_store(memory_use_fts=fts, owner_id_column=OWNER)
+    store = await backend.memory_store(memory_use_fts=fts, owner_id_column=backend.integer_column("tenant_id"))
     seven, eight = SQLSpecMemoryService(store, owner_id=7), SQLSpecMemoryService(store, owner_id=8)
     everyone = SQLSpecMemoryService(store)
     await seven.add_memory(app_name=APP, user_id=USER, memories=[MemoryEntry(id="m7", content=_text("peanut allergy"))])
@@ -81,7 +80,7 @@ async def test_memory_of_one_owner_is_invisible_to_another(backend: Any, fts: bo
 
 
 async def test_artifacts_of_one_owner_are_invisible_to_another(backend: Any) -> None:
-    store = await backend.artifact_store(owner_id_column=OWNER)
+    store = await backend.artifact_store(owner_id_column=backend.integer_column("tenant_id"))
     uri = (backend.tmp_path / "owned").as_uri()
     seven = SQLSpecArtifactService(store, artifact_storage_uri=uri, owner_id=7)
     eight = SQLSpecArtifactService(store, artifact_storage_uri=uri, owner_id=8)

@@ -454,7 +454,7 @@ async def test_retention_deletes_old_events_and_idle_sessions(backend: Any) -> N
 
 async def test_owner_id_flows_from_service(backend: Any) -> None:
     service = await backend.sessions(
-        owner_id=lambda app, user: 7 if user == USER else 8, owner_id_column="tenant_id INTEGER"
+        owner_id=lambda app, user: 7 if user == USER else 8, owner_id_column=backend.integer_column("tenant_id")
     )
     await service.create_session(app_name=APP, user_id=USER, session_id="o1")
     await service.create_session(app_name=APP, user_id="bob", session_id="o2")

@@ -36,10 +36,12 @@ from sqlglot import exp
 
 from sqlspec_adk.adapters._spanner import classify_spanner
 from sqlspec_adk.adapters.spanner import SpannerADKArtifactStore, SpannerADKMemoryStore, SpannerADKStore, SpannerConfig
-from sqlspec_adk.dialects.spanner import SpannerDialect
+from sqlspec_adk.dialects.spanner import SpannerDialect, index_text, index_token
 from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.migrations import v0001_initial
+from sqlspec_adk.migrations import v0001_initial, v0002_lookups_and_vectors
+from sqlspec_adk.migrations.guard import mark_current
+from sqlspec_adk.migrations.runner import COMPONENTS
 from sqlspec_adk.migrations.teardown import drop_statements, drop_tables
 from sqlspec_adk.paramstyle import named_at
 from sqlspec_adk.records import ArtifactKey, ArtifactWrite, Expected
@@ -53,7 +55,8 @@ SEARCH_DDL = re.compile(
     r"^(ALTER TABLE `\w+` ADD COLUMN IF NOT EXISTS search_tokens TOKENLIST "
     r"AS \(TOKENIZE_FULLTEXT\(search_text\)\) HIDDEN"
     r"|CREATE SEARCH INDEX `\w+` ON `\w+` \(search_tokens\)"
-    r"|DROP SEARCH INDEX IF EXISTS `\w+`)$"
+    r"|DROP SEARCH INDEX IF EXISTS `\w+`"
+    r"|ALTER TABLE `\w+` ADD COLUMN IF NOT EXISTS embedding ARRAY<FLOAT32>)$"
 )
 SENT: list[str] = []
 EVENT_INSERT = "INSERT INTO `adk_event`"
@@ -78,9 +81,12 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[SpannerRecorder]:
     SENT.extend(entry[1] for entry in rec.log if entry[0] in ("execute", "executemany", "ddl"))
 
 
-def build(store_class: Any, **adk: Any) -> Any:
+def build(store_class: Any, *, migrated: bool = True, **adk: Any) -> Any:
     connection = {"project": "p", "instance_id": "i", "database_id": "d"}
-    return store_class(SpannerConfig(connection_config=connection, extension_config={"adk": adk}))
+    config = SpannerConfig(connection_config=connection, extension_config={"adk": adk})
+    if migrated:
+        mark_current(config)  # the fake holds no schema to check
+    return store_class(config)
 
 
 def words(recorder: SpannerRecorder) -> list[str]:
@@ -104,8 +110,15 @@ async def append(store: Any, revision: int = 3) -> int:
     return int(result.revision)
 
 
+def v2_ddl(dialect: SpannerDialect) -> list[str]:
+    return [sql for part in COMPONENTS for sql in v0002_lookups_and_vectors.statements(dialect, part)]
+
+
 def all_ddl(dialect: SpannerDialect) -> list[str]:
-    return [sql for part in v0001_initial.COMPONENTS for sql in v0001_initial.statements(dialect, part)]
+    """Versions 1 and 2, every component."""
+    return [sql for part in v0001_initial.COMPONENTS for sql in v0001_initial.statements(dialect, part)] + v2_ddl(
+        dialect
+    )
 
 
 # ----------------------------------------------------------------- dialect
@@ -116,11 +129,12 @@ def test_every_rendered_statement_parses(owner: str | None) -> None:
     for sql in [*dialect.statements(), *ddl, *(stmt.sql for stmt in drop_statements(dialect))]:
         assert_parses(sql)
     text = "\n".join(ddl)
-    assert "ON CONFLICT" not in text and "DEFAULT" not in text
+    assert "ON CONFLICT" not in text and "DEFAULT" not in "\n".join(ddl[: -len(v2_ddl(dialect))])
     assert "commit_time TIMESTAMP NOT NULL OPTIONS (allow_commit_timestamp = TRUE)" in text
     # No key or index leads with a timestamp or counter (hotspots).
     for columns in re.findall(r"(?:PRIMARY KEY|ON `\w+`) \((\w+)", text):
-        assert columns in ("meta_key", "app_name", "id", "search_tokens"), columns
+        # The owner index leads with the owner column: an owner id, neither a timestamp nor a counter.
+        assert columns in ("meta_key", "app_name", "id", "search_tokens", "tenant_id"), columns
     for sql in dialect.statements():
         assert "ON CONFLICT" not in sql and "RETURNING" not in sql and " FROM dual" not in sql
 
@@ -182,18 +196,25 @@ def test_the_fake_has_the_client_calls_the_adapter_makes(fake: type, real: type,
 
 # ------------------------------------------------------ recorded operations
 async def test_create_tables_applies_ddl_outside_any_open_transaction(recorder: SpannerRecorder) -> None:
-    store = build(SpannerADKMemoryStore)
+    store = build(SpannerADKMemoryStore, migrated=False)
     recorder.ddl_errors["CREATE SEARCH INDEX"] = exceptions.FailedPrecondition("Duplicate name in schema: x")
-    assert await store.create_tables() == 1
+    assert await store.create_tables() == 2
     seen = words(recorder)
-    assert seen[:3] == ["begin", "DDL CREATE", "SELECT"] and seen[-2:] == ["INSERT", "commit"]
+    # The metadata table, then the lease row (read, taken), ..., the lease given back.
+    assert seen[:6] == ["begin", "DDL CREATE", "begin", "SELECT", "INSERT", "commit"]
+    assert seen[-3:] == ["begin", "DELETE", "commit"]
     pending = False  # a statement ran in the open transaction and is not committed yet
     for word in seen:
         assert not (word.startswith("DDL") and pending), seen  # Spanner refuses DDL beside an open transaction
-        pending = word in ("SELECT", "INSERT", "UPDATE") or (pending and word not in ("commit", "rollback"))
+        if word in ("begin", "snapshot", "commit", "rollback"):
+            pending = False  # a new transaction (or snapshot) on a checked-out session, or the end of one
+        pending = pending or word in ("SELECT", "INSERT", "UPDATE", "DELETE")
     ddl = [entry[1] for entry in recorder.log if entry[0] == "ddl"]
     assert any(sql.startswith("CREATE SEARCH INDEX") for sql in ddl)
-    assert [entry[1] for entry in recorder.log if entry[0] == "get_session"] == ["READ_WRITE"]
+    # One session per step (the lease-serialized upgrade runs each statement on its own), every one put back.
+    checked_out = [entry[1] for entry in recorder.log if entry[0] == "get_session"]
+    assert set(checked_out) == {"READ_WRITE", "READ_ONLY"} and len(checked_out) == seen.count("begin") + 1
+    assert len(checked_out) == sum(entry[0] == "put_session" for entry in recorder.log)
     recorder.log.clear()
     recorder.ddl_errors["CREATE TABLE"] = exceptions.PermissionDenied("no")
     with pytest.raises(exceptions.PermissionDenied):
@@ -234,7 +255,8 @@ async def test_append_event_is_one_read_write_transaction(recorder: SpannerRecor
     assert words(recorder) == ["begin", "UPDATE", "INSERT", "SELECT", "UPDATE", "commit"]
     statements = sent(recorder)
     assert statements[0][0].startswith(SESSION_BUMP) and statements[0][1]["p5"] == 3
-    assert statements[1][0].endswith("@p9, PENDING_COMMIT_TIMESTAMP())") and statements[1][1]["p4"] == 4
+    assert statements[1][0].endswith("@p10, PENDING_COMMIT_TIMESTAMP())") and statements[1][1]["p4"] == 4
+    assert statements[1][1]["p10"] is False and statements[1][2]["p10"] == spanner.param_types.BOOL  # compaction
     assert statements[1][2]["p4"] == spanner.param_types.INT64
     assert statements[3][1] == {"p1": '{"old":1,"a":1}', "p2": 9.5, "p3": "a"}
 
@@ -303,7 +325,9 @@ async def test_search_uses_search_and_score_on_quoted_tokens(recorder: SpannerRe
     assert [record["event_id"] for record in found] == ["e1"]
     sql, params, _ = sent(recorder)[-1]
     assert "WHERE SEARCH(search_tokens, @p1)" in sql and "ORDER BY SCORE(search_tokens, @p4) DESC" in sql
-    assert params["p1"] == params["p4"] == '"x" OR "or" OR "y" OR "around" OR "3" OR "東" OR "京"'
+    # Tokens outside ASCII letters and digits go in their ASCII spelling (the emulator parses no other).
+    assert params["p1"] == params["p4"] == '"x" OR "or" OR "y" OR "around" OR "3" OR "qxogjnlb" OR "qxoelkkm"'
+    assert index_token("東") == "qxogjnlb" and index_text(" x 東 ") == " x qxogjnlb "
     assert words(recorder) == ["snapshot", "SELECT"]  # SEARCH is not allowed in read-write transactions
 
 

@@ -39,7 +39,7 @@ from sqlspec_adk.adapters._spanner import (
     raise_status,
 )
 from sqlspec_adk.config import AsyncDatabaseConfig
-from sqlspec_adk.dialects.spanner import READ_ONLY, SpannerDialect
+from sqlspec_adk.dialects.spanner import READ_ONLY, SpannerDialect, check_googlesql_column
 from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.engine.loop import run_sync
 from sqlspec_adk.engine.tracing import traced
@@ -90,6 +90,8 @@ class SpannerConfig(AsyncDatabaseConfig):
     ddl_timeout: ClassVar[float] = 600.0
 
     def configure(self) -> None:
+        if self.adk.owner_id_column is not None:
+            check_googlesql_column(self.adk.owner_id_column.ddl)
         self._client_options = dict(self.connection_config)
         try:
             self._instance_id = str(self._client_options.pop("instance_id"))
