@@ -27,6 +27,9 @@ def drop_statements(dialect: Dialect) -> list[Stmt]:
         first = [f"DROP SEARCH INDEX IF EXISTS {d.index_name(a.memory_table, 'search_idx')}"]
         indexes = [(a.events_table, "id_uq"), (a.session_table, "list_idx")]
         indexes += [(a.memory_table, "event_uq"), (a.memory_table, "scope_idx")]
+        # Version 2's (the owner indexes exist only with owner_id_column; IF EXISTS covers their absence).
+        indexes += [(a.events_table, "compaction_idx"), (a.memory_table, "session_idx")]
+        indexes += [(table, "owner_idx") for table in (a.session_table, a.memory_table, a.artifact_table)]
         first += [f"DROP INDEX IF EXISTS {d.index_name(table, suffix)}" for table, suffix in indexes]
     if d.family == "oracle":
         return [Stmt(f"DROP TABLE {table} CASCADE CONSTRAINTS PURGE", exists_ok=True) for table in tables]

@@ -215,7 +215,8 @@ async def inject_everywhere(
 
 # --------------------------------------------------------------------------- dropped connections
 def _server_specs() -> list[AdapterSpec]:
-    return [spec for spec in ADAPTERS if spec.server]
+    # The servers whose connections a killer can drop (the Spanner emulator has no per-connection kill).
+    return [spec for spec in ADAPTERS if spec.server in ("postgres", "mysql")]
 
 
 @pytest.fixture(params=_server_specs(), ids=lambda spec: spec.name)

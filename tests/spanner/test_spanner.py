@@ -36,7 +36,7 @@ from sqlglot import exp
 
 from sqlspec_adk.adapters._spanner import classify_spanner
 from sqlspec_adk.adapters.spanner import SpannerADKArtifactStore, SpannerADKMemoryStore, SpannerADKStore, SpannerConfig
-from sqlspec_adk.dialects.spanner import SpannerDialect, index_text, index_token
+from sqlspec_adk.dialects.spanner import DATABASE_DIALECT, SpannerDialect, index_text, index_token
 from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.migrations import v0001_initial, v0002_lookups_and_vectors
@@ -81,9 +81,10 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[SpannerRecorder]:
     SENT.extend(entry[1] for entry in rec.log if entry[0] in ("execute", "executemany", "ddl"))
 
 
-def build(store_class: Any, *, migrated: bool = True, **adk: Any) -> Any:
+def build(store_class: Any, *, migrated: bool = True, checked: bool = True, **adk: Any) -> Any:
     connection = {"project": "p", "instance_id": "i", "database_id": "d"}
     config = SpannerConfig(connection_config=connection, extension_config={"adk": adk})
+    config.googlesql_checked = checked  # the first operation of a config reads the database's dialect
     if migrated:
         mark_current(config)  # the fake holds no schema to check
     return store_class(config)
@@ -220,6 +221,31 @@ async def test_create_tables_applies_ddl_outside_any_open_transaction(recorder: 
     with pytest.raises(exceptions.PermissionDenied):
         await store.create_tables()
     assert "commit" not in words(recorder) and recorder.log[-1] == ("put_session",)
+
+
+async def test_a_config_reads_the_database_dialect_once(recorder: SpannerRecorder) -> None:
+    store = build(SpannerADKStore, checked=False)
+    recorder.answer("information_schema.database_options", [("GOOGLE_STANDARD_SQL",)])
+    await store.get_scoped_state(app_name="a", user_id="u")
+    await store.get_scoped_state(app_name="a", user_id="u")
+    assert [sql for sql, _, _ in sent(recorder)].count(DATABASE_DIALECT) == 1
+    assert words(recorder)[:2] == ["snapshot", "SELECT"]
+
+
+async def test_a_postgresql_dialect_database_is_refused(recorder: SpannerRecorder) -> None:
+    store = build(SpannerADKStore, checked=False)
+    recorder.answer("information_schema.database_options", [("POSTGRESQL",)])
+    with pytest.raises(ConfigError, match="needs a GoogleSQL database"):
+        await store.get_scoped_state(app_name="a", user_id="u")
+    assert [sql for sql, _, _ in sent(recorder)] == [DATABASE_DIALECT]  # nothing else was sent
+
+
+def test_an_owner_column_of_another_family_is_refused_at_construction() -> None:
+    with pytest.raises(ConfigError, match="GoogleSQL calls it INT64"):
+        build(SpannerADKStore, owner_id_column="tenant_id INTEGER NOT NULL")
+    with pytest.raises(ConfigError, match="no column type 'VARCHAR'"):
+        build(SpannerADKStore, owner_id_column="tenant_id VARCHAR(64)")
+    assert build(SpannerADKStore, owner_id_column="tenant_id STRING(64) NOT NULL") is not None
 
 
 async def test_drop_tables_goes_through_the_schema_api(recorder: SpannerRecorder) -> None:

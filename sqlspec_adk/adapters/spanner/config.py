@@ -39,7 +39,7 @@ from sqlspec_adk.adapters._spanner import (
     raise_status,
 )
 from sqlspec_adk.config import AsyncDatabaseConfig
-from sqlspec_adk.dialects.spanner import READ_ONLY, SpannerDialect, check_googlesql_column
+from sqlspec_adk.dialects.spanner import READ_ONLY, SpannerDialect, check_googlesql_column, database_dialect_op
 from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.engine.loop import run_sync
 from sqlspec_adk.engine.tracing import traced
@@ -100,6 +100,7 @@ class SpannerConfig(AsyncDatabaseConfig):
             raise ConfigError(
                 f"connection_config needs {missing.args[0]!r} ('instance_id' and 'database_id')"
             ) from None
+        self.googlesql_checked = False  #: the database was found to be of the GoogleSQL dialect
         self._client: SpannerClient | None = None
         self._database: SpannerDatabase | None = None
         self._lock = threading.Lock()
@@ -113,6 +114,12 @@ class SpannerConfig(AsyncDatabaseConfig):
             return self._database
 
     async def arun(self, operation: Operation[T]) -> T:
+        if not self.googlesql_checked:  # once per config: a PostgreSQL-dialect database is refused
+            await self._arun(Operation("database_dialect", database_dialect_op, write=False))
+            self.googlesql_checked = True
+        return await self._arun(operation)
+
+    async def _arun(self, operation: Operation[T]) -> T:
         with traced(operation, self.dialect.db_system) as on_retry:
             return await asyncio.to_thread(self._run, transaction(operation, self.dialect.rules, self, on_retry))
 
