@@ -5,7 +5,10 @@ An adapter's config is its driver glue: it implements the questions of
 fails at construction and mypy checks each signature) and inherits ``run`` /
 ``arun``, which hand an :class:`~sqlspec_adk.protocol.Operation` to the one
 engine. ``arun`` works on every config: a sync driver's operation runs on a
-worker thread, so the event loop never blocks.
+worker thread, so the event loop never blocks. With group commit on
+(``extension_config["adk"]["group_commit"]``, default per SQL family:
+:data:`GROUP_COMMIT_DEFAULTS`), write operations go through the config's
+:attr:`~SyncDatabaseConfig.group_commit` (:mod:`sqlspec_adk.engine.group`).
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from __future__ import annotations
 import abc
 import asyncio
 from collections.abc import Mapping
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.engine.driver import ErrorKind
+from sqlspec_adk.engine.group import AsyncGroup, SyncGroup
 from sqlspec_adk.engine.loop import run_async, run_sync
 from sqlspec_adk.engine.tracing import traced
 from sqlspec_adk.engine.transaction import transaction
@@ -26,6 +30,7 @@ from sqlspec_adk.protocol import Operation, Stmt
 from sqlspec_adk.settings import ADKConfig
 
 __all__ = [
+    "GROUP_COMMIT_DEFAULTS",
     "AsyncDatabaseConfig",
     "AsyncDriverConfig",
     "DatabaseConfig",
@@ -34,6 +39,10 @@ __all__ = [
 
 T = TypeVar("T")
 C = TypeVar("C")
+
+#: Group commit per SQL family: on by default where it measured faster (docs/configuration.md). A family
+#: not listed has none (no ``SAVEPOINT ... RELEASE``, or no server here to measure it on).
+GROUP_COMMIT_DEFAULTS: dict[str, bool] = {"sqlite": True, "duckdb": True, "postgresql": False, "mysql": False}
 
 
 class DatabaseConfig(abc.ABC):
@@ -70,6 +79,7 @@ class DatabaseConfig(abc.ABC):
         #: Per component, what the stores' schema check found (see :mod:`sqlspec_adk.migrations.guard`).
         self.schema_checks: dict[str, str] = {}
         _ = self.dialect  # dialect-specific checks fail here, at construction
+        _ = self.group_commit_cap
         self.configure()
 
     def configure(self) -> None:  # noqa: B027 - optional hook, most adapters need it
@@ -88,6 +98,17 @@ class DatabaseConfig(abc.ABC):
         """The dialect bound to this config's table names and options."""
         return self.dialect_class(self.adk)
 
+    @cached_property
+    def group_commit_cap(self) -> int:
+        """Most operations one group-commit transaction holds; 0: group commit is off (ConfigError if asked
+        for on a family without it)."""
+        family = self.dialect.family
+        wanted = self.adk.group_commit
+        if wanted and family not in GROUP_COMMIT_DEFAULTS:
+            raise ConfigError(f"extension_config['adk']['group_commit'] is not available on {family or 'this family'}")
+        on = GROUP_COMMIT_DEFAULTS.get(family, False) if wanted is None else wanted
+        return self.adk.group_commit_max if on else 0
+
     @abc.abstractmethod
     async def arun(self, operation: Operation[T]) -> T:
         """Run ``operation`` in one transaction, from async code."""
@@ -103,9 +124,19 @@ class SyncDatabaseConfig(DatabaseConfig, Generic[C]):
     is_async: ClassVar[bool] = False
 
     def run(self, operation: Operation[T]) -> T:
-        """Run ``operation`` in one transaction on the calling thread."""
+        """Run ``operation`` in one transaction on the calling thread (a write may share it: group commit)."""
         with traced(operation, self.dialect.db_system) as on_retry:
+            group = self.group_commit
+            if group is not None and operation.write:
+                return group.run(operation, on_retry)
             return run_sync(self, transaction(operation, self.dialect.rules, self, on_retry))
+
+    @cached_property
+    def group_commit(self) -> SyncGroup | None:
+        """The group commit of this config's writes (its ``stats`` say what it ran), None when off."""
+        if not self.group_commit_cap:
+            return None
+        return SyncGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_sync, self))
 
     async def arun(self, operation: Operation[T]) -> T:
         """Run ``operation`` in one transaction on a worker thread."""
@@ -149,9 +180,19 @@ class AsyncDriverConfig(AsyncDatabaseConfig, Generic[C]):
     """An async config over an asynchronous driver (``C`` is its connection type)."""
 
     async def arun(self, operation: Operation[T]) -> T:
-        """Run ``operation`` in one transaction."""
+        """Run ``operation`` in one transaction (a write may share it: group commit)."""
         with traced(operation, self.dialect.db_system) as on_retry:
+            group = self.group_commit
+            if group is not None and operation.write:
+                return await group.run(operation, on_retry)
             return await run_async(self, transaction(operation, self.dialect.rules, self, on_retry))
+
+    @cached_property
+    def group_commit(self) -> AsyncGroup | None:
+        """The group commit of this config's writes (its ``stats`` say what it ran), None when off."""
+        if not self.group_commit_cap:
+            return None
+        return AsyncGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_async, self))
 
     # ------------------------------------------------------------ driver glue
     @abc.abstractmethod

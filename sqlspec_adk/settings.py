@@ -36,6 +36,7 @@ BOOL_KEYS = (
     "create_tables",
     "memory_follows_sessions",
     "skip_compacted_events",
+    "group_commit",
 )
 _OTHER_KEYS = (
     "artifact_storage_uri",
@@ -46,6 +47,7 @@ _OTHER_KEYS = (
     "schema",
     "fts_config",
     "busy_timeout",
+    "group_commit_max",
 )
 KNOWN_KEYS = frozenset((*_TABLE_KEYS, *BOOL_KEYS, *_OTHER_KEYS))
 
@@ -64,6 +66,9 @@ class ADKConfig:
     sessions) deletes its memory entries too. ``skip_compacted_events``:
     ``get_session`` loads the compaction events and the events no compaction
     covers, not the raw events a compaction summarized.
+    ``group_commit``: writes arriving while a write transaction is in flight
+    share the next transaction (None: the SQL family's default);
+    ``group_commit_max`` caps the operations in one.
     """
 
     session_table: str = "adk_session"
@@ -91,6 +96,8 @@ class ADKConfig:
     schema: str | None = None
     fts_config: str = "english"
     busy_timeout: float = 5.0
+    group_commit: bool | None = None
+    group_commit_max: int = 64
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any] | None) -> ADKConfig:
@@ -145,6 +152,13 @@ class ADKConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3600:
                 raise ConfigError(f"extension_config['adk']['busy_timeout'] must be seconds in 0..3600, got {value!r}")
             values["busy_timeout"] = float(value)
+        if "group_commit_max" in raw:
+            value = raw["group_commit_max"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+                raise ConfigError(
+                    f"extension_config['adk']['group_commit_max'] must be an integer in 1..1000, got {value!r}"
+                )
+            values["group_commit_max"] = value
         return cls(**values)
 
 

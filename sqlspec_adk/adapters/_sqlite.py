@@ -2,13 +2,24 @@
 
 The database and connect keywords (transactions explicit), the pool bound (an
 in-memory database always uses exactly one connection), the PRAGMAs every new
-connection runs, and the stdlib driver's answers to the engine's questions.
+connection runs, the stdlib driver's answers to the engine's questions, and
+the write lock.
+
+SQLite admits one writer at a time, and a writer that finds the database
+locked sleeps in SQLite's busy handler (1, 2, 5, 10 ... 100 ms steps) whatever
+the lock's holder is doing. So each config writes on one connection of its
+own (readers keep the pool), and every write transaction on a database file
+takes that file's :class:`WriteLock`, shared by every config of the process:
+writers of one process queue for each other here and wake the
+moment the file is free; only writers of other processes meet in the busy
+handler.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -18,6 +29,8 @@ from sqlspec_adk.protocol import Fetch, Stmt
 
 __all__ = [
     "StdlibGlue",
+    "WriteLock",
+    "write_lock",
     "classify_sqlite",
     "connect_arguments",
     "database_file",
@@ -42,6 +55,38 @@ def database_file(database: str) -> str | None:
     if database.startswith("file:"):
         return unquote(urlsplit(database).path)
     return database
+
+
+class WriteLock:
+    """The write lock of one database file in this process (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def take(self, timeout: float) -> None:
+        """Wait for the file's writers of this process; past ``timeout`` seconds, fail as SQLite would."""
+        if not self._lock.acquire(timeout=timeout):
+            raise sqlite3.OperationalError("database is locked")
+
+    def try_take(self, timeout: float) -> bool:
+        """:meth:`take`, answering False instead of failing."""
+        return self._lock.acquire(timeout=timeout)
+
+    def give(self) -> None:
+        self._lock.release()
+
+
+_write_locks: dict[str, WriteLock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def write_lock(database: str) -> WriteLock | None:
+    """The process-wide write lock of ``database``'s file; None for an in-memory database (one connection)."""
+    path = database_file(database)
+    if path is None:
+        return None
+    with _write_locks_guard:
+        return _write_locks.setdefault(os.path.realpath(path), WriteLock())
 
 
 def connect_arguments(connection_config: dict[str, Any], busy_timeout: float) -> tuple[str, dict[str, Any]]:

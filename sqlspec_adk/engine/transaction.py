@@ -38,9 +38,19 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from sqlspec_adk.engine.driver import ErrorKind, Failure
-from sqlspec_adk.protocol import Operation, Stmt, TransactionRules
+from sqlspec_adk.protocol import Op, Operation, Stmt, TransactionRules
 
-__all__ = ["Call", "Inspector", "Plan", "backoff", "transaction"]
+__all__ = [
+    "Call",
+    "Failed",
+    "Inspector",
+    "Plan",
+    "backoff",
+    "retryable",
+    "rolled_back",
+    "run_statements",
+    "transaction",
+]
 
 T = TypeVar("T")
 
@@ -66,7 +76,9 @@ class _Done:
 
 
 @dataclass(frozen=True, slots=True)
-class _Failed:
+class Failed:
+    """A run that failed on a driver call: what it raised, its kind, where, and on which statement."""
+
     error: Exception
     kind: ErrorKind | None
     phase: str  #: connect, begin, statement or commit
@@ -84,16 +96,20 @@ def transaction(
     rules: TransactionRules,
     driver: Inspector,
     on_retry: Callable[[int, Exception], None] | None = None,
+    attempts_used: int = 0,
 ) -> Plan[T]:
-    """Run ``operation`` in one transaction, retrying it where that is safe (see the module docstring)."""
-    attempt = 0
+    """Run ``operation`` in one transaction, retrying it where that is safe (see the module docstring).
+
+    ``attempts_used``: runs already spent on it (a group-commit batch that failed retryably counts one).
+    """
+    attempt = attempts_used
     while True:
         attempt += 1
         outcome = yield from _attempt(operation, rules, driver)
         if isinstance(outcome, _Done):
             result: T = outcome.value
             return result
-        if not _retryable(outcome, attempt, rules, operation.write):
+        if not retryable(outcome, attempt, rules, operation.write):
             raise outcome.error
         if on_retry is not None:
             on_retry(attempt, outcome.error)
@@ -102,7 +118,7 @@ def transaction(
         yield "sleep", (backoff(attempt),)
 
 
-def _retryable(failed: _Failed, attempt: int, rules: TransactionRules, write: bool) -> bool:
+def retryable(failed: Failed, attempt: int, rules: TransactionRules, write: bool) -> bool:
     kind = failed.kind
     if kind is not None and failed.phase in ("connect", "begin"):
         kind = ErrorKind.UNSENT  # nothing of the operation reached the server
@@ -125,7 +141,7 @@ def _retryable(failed: _Failed, attempt: int, rules: TransactionRules, write: bo
     return False
 
 
-def _attempt(operation: Operation[Any], rules: TransactionRules, driver: Inspector) -> Plan[_Done | _Failed]:
+def _attempt(operation: Operation[Any], rules: TransactionRules, driver: Inspector) -> Plan[_Done | Failed]:
     """One run: a fresh copy of the operation on one connection, which is released in every case."""
     op = operation.build()
     try:
@@ -136,7 +152,7 @@ def _attempt(operation: Operation[Any], rules: TransactionRules, driver: Inspect
     connection = yield "acquire", (operation.write,)
     if isinstance(connection, Failure):
         op.close()
-        return _Failed(connection.error, driver.classify(connection.error), "connect", stmt, alone)
+        return Failed(connection.error, driver.classify(connection.error), "connect", stmt, alone)
     phase, failure, discard = "begin", None, True
     try:
         for sql in () if alone else rules.begin_write if operation.write else rules.begin_read:
@@ -146,21 +162,7 @@ def _attempt(operation: Operation[Any], rules: TransactionRules, driver: Inspect
                 break
         if failure is None:
             phase = "statement"
-            while True:
-                result = yield "execute", (connection, stmt)
-                if isinstance(result, Failure):
-                    result = _absorbed(stmt, result, driver)
-                    if isinstance(result, Failure):
-                        failure = result
-                        op.close()
-                        break
-                try:
-                    stmt = op.send(result)
-                except StopIteration as stop:
-                    value = stop.value
-                    break
-                if alone:
-                    raise RuntimeError(f"operation {operation.name!r} marked its statement alone, then yielded more")
+            value, failure, stmt = yield from run_statements(op, stmt, connection, driver, alone, operation.name)
         if failure is None and not alone:
             phase = "commit"
             result = yield "command", (connection, rules.commit)
@@ -171,15 +173,35 @@ def _attempt(operation: Operation[Any], rules: TransactionRules, driver: Inspect
             return _Done(value)
         kind = driver.classify(failure.error)
         if kind not in (ErrorKind.LOST, ErrorKind.UNSENT):
-            discard = not (yield from _rolled_back(connection, rules, driver)) or operation.own_connection
-        return _Failed(failure.error, kind, phase, stmt, alone)
+            discard = not (yield from rolled_back(connection, rules, driver)) or operation.own_connection
+        return Failed(failure.error, kind, phase, stmt, alone)
     except Exception:
         # The operation itself raised (stale session, not found, refused input): undo, then report it.
-        discard = not (yield from _rolled_back(connection, rules, driver)) or operation.own_connection
+        discard = not (yield from rolled_back(connection, rules, driver)) or operation.own_connection
         raise
     finally:
         # Also reached when cancelled inside a driver call: then the connection's state is unknown (discard).
         yield "release", (connection, discard)
+
+
+def run_statements(
+    op: Op[Any], stmt: Stmt, connection: Any, driver: Inspector, alone: bool = False, name: str = ""
+) -> Plan[tuple[Any, Failure | None, Stmt]]:
+    """Run ``op`` from its first statement ``stmt`` on: ``(value, None, last)`` once it returned, or
+    ``(None, failure, stmt)`` when a driver call failed (``op`` closed). What ``op`` raises propagates."""
+    while True:
+        result = yield "execute", (connection, stmt)
+        if isinstance(result, Failure):
+            result = _absorbed(stmt, result, driver)
+            if isinstance(result, Failure):
+                op.close()
+                return None, result, stmt
+        try:
+            stmt = op.send(result)
+        except StopIteration as stop:
+            return stop.value, None, stmt
+        if alone:
+            raise RuntimeError(f"operation {name!r} marked its statement alone, then yielded more")
 
 
 def _absorbed(stmt: Stmt, failure: Failure, driver: Inspector) -> Any:
@@ -192,7 +214,7 @@ def _absorbed(stmt: Stmt, failure: Failure, driver: Inspector) -> Any:
     return failure
 
 
-def _rolled_back(connection: Any, rules: TransactionRules, driver: Inspector) -> Plan[bool]:
+def rolled_back(connection: Any, rules: TransactionRules, driver: Inspector) -> Plan[bool]:
     """Roll back an open transaction; False when the connection could not (it must be discarded)."""
     if not driver.in_transaction(connection):
         return True

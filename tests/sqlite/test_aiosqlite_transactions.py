@@ -50,6 +50,7 @@ async def test_an_append_is_one_hop_to_the_connection_thread(tmp_path: Path, mon
     or more hops per append)."""
     config, service = await _service(tmp_path)
     session = await service.create_session(app_name="a", user_id="u", session_id="s")
+    await service.get_session(app_name="a", user_id="u", session_id="s")  # the writer and a reader are open
     hops = 0
     original = aiosqlite.Connection._execute
 

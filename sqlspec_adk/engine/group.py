@@ -1,0 +1,250 @@
+"""Group commit: write operations arriving while a write transaction is in flight run together in the next one.
+
+A config with group commit on hands each batchable write operation (see
+:func:`batchable`) to its :class:`SyncGroup` (threads) or :class:`AsyncGroup`
+(tasks). The policy is one, :class:`_Queue`, and the transaction is one plan,
+:func:`~sqlspec_adk.engine.batch.batch_transaction`; the two front ends only
+differ in how a caller waits.
+
+- No timer: with nothing in flight, an operation runs at once, alone, exactly
+  as without group commit (same plan, same latency).
+- Otherwise it waits in the queue. When the transaction in flight ends, the
+  waiting operations (any session, at most ``cap``, oldest first) run together
+  in the next transaction; each caller gets its own outcome once that
+  transaction committed (or failed).
+- Who runs a batch: on threads, the first waiter of the batch (its own
+  operation is in it); on an event loop, a task of its own, so no caller's
+  cancellation can cut a batch short.
+- Cancellation (a task cancelled, an interrupt on a thread): a caller still
+  waiting in the queue is withdrawn, its operation never runs. A caller whose
+  operation was already taken into a batch gets the cancellation at once, but
+  the batch runs on for the others: its operation commits with the batch (or
+  fails with it) as if the caller had stayed. As without group commit, a
+  cancelled write may therefore have been written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlspec_adk.engine.batch import Ticket, batch_transaction
+from sqlspec_adk.engine.transaction import Inspector, Plan, transaction
+from sqlspec_adk.protocol import Operation, TransactionRules
+
+__all__ = ["AsyncGroup", "GroupCommitInterrupted", "GroupStats", "SyncGroup", "batchable"]
+
+T = TypeVar("T")
+
+
+class GroupCommitInterrupted(RuntimeError):
+    """The batch an operation ran in was interrupted (its runner cancelled): the outcome is unknown."""
+
+
+@dataclass(slots=True)
+class GroupStats:
+    """What a group has run: transactions, the operations in them, the largest batch."""
+
+    transactions: int = 0
+    operations: int = 0
+    largest: int = 0
+
+
+def batchable(operation: Operation[Any], rules: TransactionRules) -> bool:
+    """Whether ``operation`` may share a transaction: a write, on a pooled connection, not a lone autocommit
+    statement (reads keep the pool; ``own_connection`` closes its connection; ``alone`` needs no BEGIN)."""
+    if not operation.write or operation.own_connection:
+        return False
+    if not rules.alone_autocommit:
+        return True
+    op = operation.build()  # a fresh copy, only to look at its first statement
+    try:
+        return not next(op).alone
+    except StopIteration:
+        return True
+    finally:
+        op.close()
+
+
+class _Queue:
+    """Whether a write transaction is in flight, and the tickets waiting for it (thread-safe, never waits)."""
+
+    def __init__(self, cap: int, stats: GroupStats) -> None:
+        self.cap, self.stats = cap, stats
+        self._lock = threading.Lock()
+        self._waiting: deque[Ticket[Any]] = deque()
+        self._busy = False
+
+    def arrive(self, ticket: Ticket[Any]) -> bool:
+        """True: nothing is in flight, the caller runs its operation now, alone; False: it waits in the queue."""
+        with self._lock:
+            if self._busy:
+                self._waiting.append(ticket)
+                return False
+            self._busy = True
+            self._count(1)
+            return True
+
+    def next_batch(self) -> list[Ticket[Any]] | None:
+        """The transaction in flight ended: the next batch (oldest first, at most ``cap``), or None (idle)."""
+        with self._lock:
+            if not self._waiting:
+                self._busy = False
+                return None
+            batch = [self._waiting.popleft() for _ in range(min(self.cap, len(self._waiting)))]
+            self._count(len(batch))
+            return batch
+
+    def withdraw(self, ticket: Ticket[Any]) -> bool:
+        """Take a waiting ticket out of the queue; False when a batch already took it."""
+        with self._lock:
+            try:
+                self._waiting.remove(ticket)
+            except ValueError:
+                return False
+            return True
+
+    def abandon(self) -> list[Ticket[Any]]:
+        """Every waiting ticket, the queue left idle (its runner is gone: the event loop is shutting down)."""
+        with self._lock:
+            waiting, self._waiting, self._busy = list(self._waiting), deque(), False
+            return waiting
+
+    def _count(self, size: int) -> None:
+        self.stats.transactions += 1
+        self.stats.operations += size
+        self.stats.largest = max(self.stats.largest, size)
+
+
+def _interrupted(batch: list[Ticket[Any]]) -> None:
+    """Settle what an interrupted batch left undecided."""
+    for ticket in batch:
+        if not ticket.done:
+            ticket.settle(error=GroupCommitInterrupted("sqlspec-adk: the group commit batch was interrupted"))
+
+
+class SyncGroup:
+    """Group commit for a sync config: callers are threads; ``execute`` runs a plan on the config's driver."""
+
+    def __init__(self, cap: int, rules: TransactionRules, driver: Inspector, execute: Callable[[Plan[Any]], Any]):
+        self.cap, self.rules, self.driver, self.execute = cap, rules, driver, execute
+        self.stats = GroupStats()
+        self._queue = _Queue(cap, self.stats)
+
+    def run(self, operation: Operation[T], on_retry: Callable[[int, Exception], None] | None = None) -> T:
+        """Run a write operation, alone at once or in the next batch; its result, or its error raised."""
+        if not batchable(operation, self.rules):
+            return self._alone(operation, on_retry)
+        ticket: Ticket[T] = Ticket(operation, on_retry, waiter=threading.Event())
+        if self._queue.arrive(ticket):
+            try:
+                return self._alone(operation, on_retry)
+            finally:
+                self._hand_off()
+        try:
+            ticket.waiter.wait()
+        except BaseException:
+            if self._queue.withdraw(ticket):
+                raise
+            # Already in a batch: it may be handed to this thread to run, so the others are not stranded.
+            while not ticket.waiter.wait(1.0):
+                pass
+            if ticket.handed is not None:
+                self._lead(ticket.handed)
+            raise
+        if ticket.handed is not None:
+            self._lead(ticket.handed)
+        return ticket.outcome()
+
+    def _alone(self, operation: Operation[T], on_retry: Callable[[int, Exception], None] | None) -> T:
+        result: T = self.execute(transaction(operation, self.rules, self.driver, on_retry))
+        return result
+
+    def _lead(self, batch: list[Ticket[Any]]) -> None:
+        try:
+            self.execute(batch_transaction(batch, self.rules, self.driver))
+        finally:
+            _interrupted(batch)
+            for ticket in batch[1:]:  # batch[0] is this thread's own ticket
+                ticket.waiter.set()
+            self._hand_off()
+
+    def _hand_off(self) -> None:
+        batch = self._queue.next_batch()
+        if batch is not None:
+            batch[0].handed = batch
+            batch[0].waiter.set()
+
+
+class AsyncGroup:
+    """Group commit for an async config: callers are tasks; ``execute`` awaits a plan on the config's driver."""
+
+    def __init__(
+        self,
+        cap: int,
+        rules: TransactionRules,
+        driver: Inspector,
+        execute: Callable[[Plan[Any]], Awaitable[Any]],
+    ) -> None:
+        self.cap, self.rules, self.driver, self.execute = cap, rules, driver, execute
+        self.stats = GroupStats()
+        self._queue: _Queue | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _current(self) -> tuple[_Queue, asyncio.AbstractEventLoop]:
+        loop = asyncio.get_running_loop()
+        if self._queue is None or self._loop is not loop:  # a queue's runners belong to one event loop
+            self._queue, self._loop = _Queue(self.cap, self.stats), loop
+        return self._queue, loop
+
+    async def run(self, operation: Operation[T], on_retry: Callable[[int, Exception], None] | None = None) -> T:
+        """Run a write operation, alone at once or in the next batch; its result, or its error raised."""
+        if not batchable(operation, self.rules):
+            return await self._alone(operation, on_retry)
+        queue, loop = self._current()
+        ticket: Ticket[T] = Ticket(operation, on_retry)
+        if queue.arrive(ticket):
+            try:
+                return await self._alone(operation, on_retry)
+            finally:
+                self._hand_off(queue, loop)
+        waiter: asyncio.Future[None] = loop.create_future()
+        ticket.waiter = waiter
+        try:
+            await asyncio.shield(waiter)
+        except asyncio.CancelledError:
+            queue.withdraw(ticket)  # still waiting: it never runs; else its batch runs on without this caller
+            raise
+        return ticket.outcome()
+
+    async def _alone(self, operation: Operation[T], on_retry: Callable[[int, Exception], None] | None) -> T:
+        result: T = await self.execute(transaction(operation, self.rules, self.driver, on_retry))
+        return result
+
+    def _hand_off(self, queue: _Queue, loop: asyncio.AbstractEventLoop) -> None:
+        batch = queue.next_batch()
+        if batch is not None:
+            task = loop.create_task(self._batch(queue, loop, batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _batch(self, queue: _Queue, loop: asyncio.AbstractEventLoop, batch: list[Ticket[Any]]) -> None:
+        cancelled = False
+        try:
+            await self.execute(batch_transaction(batch, self.rules, self.driver))
+        except asyncio.CancelledError:
+            cancelled = True  # the loop is shutting down: nothing runs after this batch
+            raise
+        finally:
+            left = queue.abandon() if cancelled else []
+            _interrupted(batch + left)
+            for ticket in batch + left:
+                if not ticket.waiter.done():
+                    ticket.waiter.set_result(None)
+            if not cancelled:
+                self._hand_off(queue, loop)
