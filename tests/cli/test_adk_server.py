@@ -18,6 +18,7 @@ import pytest
 from sqlspec_adk.migrations import drop_tables
 from sqlspec_adk.operations.database import close_config
 from sqlspec_adk.registry import config_from_uri
+from tests import spanner_emulator
 from tests.backends import ADAPTERS, PG_DSN, require_server, unique_tables
 from tests.cli.server import Server, adk_command, child_env, sqlspec_adk_command, write_agents
 
@@ -108,6 +109,20 @@ def pg_uri(tmp_path: Path) -> Iterator[str]:
 @pytest.mark.skipif(not POSTGRES, reason="the asyncpg adapter is not part of this build")
 def test_api_server_postgresql_survives_restart(tmp_path: Path, pg_uri: str) -> None:
     _server_round_trip(tmp_path, pg_uri)
+
+
+SPANNER = [spec for spec in ADAPTERS if spec.name == "spanner"]
+
+
+@pytest.mark.skipif(not SPANNER, reason="the spanner adapter is not part of this build")
+def test_api_server_spanner_survives_restart(tmp_path: Path) -> None:
+    """On the test session's Spanner emulator (the server process inherits ``SPANNER_EMULATOR_HOST``)."""
+    require_server(SPANNER[0])
+    try:
+        storage = (tmp_path / "artifacts").as_uri()
+        _server_round_trip(tmp_path, f"{spanner_emulator.uri(tmp_path)}?artifact_storage_uri={storage}")
+    finally:
+        spanner_emulator.discard(tmp_path)
 
 
 def _adk_run(agent: Path, cwd: Path, *args: str, command: str = "adk") -> str:

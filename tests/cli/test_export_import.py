@@ -21,7 +21,7 @@ from tests.conftest import Backend
 from tests.helpers import event
 
 #: One adapter per SQL family (the others share its dialect SQL).
-FAMILY_REPRESENTATIVES = ("aiosqlite", "duckdb", "asyncpg", "psycopg_sync", "asyncmy")
+FAMILY_REPRESENTATIVES = ("aiosqlite", "duckdb", "asyncpg", "psycopg_sync", "asyncmy", "spanner")
 TARGETS = [spec for spec in ADAPTERS if spec.name in FAMILY_REPRESENTATIVES]
 
 
