@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Closable",
+    "DatabaseSlot",
     "SharedInstances",
     "adbc_connection",
     "changed_rows",
@@ -125,6 +126,19 @@ def database_lock(database: str) -> threading.Lock:
         return threading.Lock()
     with _locks_guard:
         return _locks.setdefault(key, threading.Lock())
+
+
+class DatabaseSlot:
+    """The one slot of a config on ``database``: its :func:`database_lock`, for reads and writes alike."""
+
+    def __init__(self, database: str) -> None:
+        self._lock = database_lock(database)
+
+    def take(self, write: bool) -> None:
+        self._lock.acquire()
+
+    def give(self, held: object) -> None:
+        self._lock.release()
 
 
 def changed_rows(row: Sequence[Any] | None) -> int:

@@ -28,6 +28,10 @@ from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.protocol import Fetch, Stmt
 
 __all__ = [
+    "ADBC_SQLITE",
+    "PoolSlots",
+    "adbc_sqlite_connection",
+    "release_adbc_sqlite",
     "StdlibGlue",
     "WriteLock",
     "write_lock",
@@ -41,6 +45,8 @@ __all__ = [
 
 #: What :func:`claim_sqlite_file` calls the library the stdlib adapters open files with.
 STDLIB = "the stdlib sqlite3 module (sqlite/aiosqlite adapters)"
+#: ... and the one the ADBC adapter opens them with.
+ADBC_SQLITE = "ADBC's SQLite driver (adbc adapter)"
 
 
 def is_memory_database(database: str) -> bool:
@@ -87,6 +93,46 @@ def write_lock(database: str) -> WriteLock | None:
         return None
     with _write_locks_guard:
         return _write_locks.setdefault(os.path.realpath(path), WriteLock())
+
+
+class PoolSlots:
+    """A pool's connection slots; a write takes its file's :class:`WriteLock` first (``database`` None: none)."""
+
+    def __init__(self, size: int, database: str | None, timeout: float) -> None:
+        self._free = threading.BoundedSemaphore(size)
+        self._write = write_lock(database) if database is not None else None
+        self._timeout = timeout
+
+    def take(self, write: bool) -> WriteLock | None:
+        """Wait for a slot (and, for a write, the write lock); give back what this returns to :meth:`give`."""
+        lock = self._write if write else None
+        if lock is not None:
+            lock.take(self._timeout)
+        try:
+            self._free.acquire()
+        except BaseException:
+            if lock is not None:
+                lock.give()
+            raise
+        return lock
+
+    def give(self, lock: WriteLock | None) -> None:
+        self._free.release()
+        if lock is not None:
+            lock.give()
+
+
+def adbc_sqlite_connection(uri: str, holder: object) -> Any:
+    """A new autocommit connection of ADBC's SQLite driver to ``uri``, once ``holder`` claimed the file."""
+    import adbc_driver_sqlite.dbapi
+
+    claim_sqlite_file(uri, ADBC_SQLITE, holder)
+    return adbc_driver_sqlite.dbapi.connect(uri, autocommit=True)
+
+
+def release_adbc_sqlite(uri: str, holder: object) -> None:
+    """Give back ``holder``'s ADBC claim on ``uri``'s file (no-op without one)."""
+    release_sqlite_file(uri, ADBC_SQLITE, holder)
 
 
 def connect_arguments(connection_config: dict[str, Any], busy_timeout: float) -> tuple[str, dict[str, Any]]:

@@ -23,7 +23,6 @@ import adbc_driver_manager.dbapi as dbapi
 
 from sqlspec_adk.adapters import _duckdb, _sqlite
 from sqlspec_adk.adapters._postgres import classify_sqlstate
-from sqlspec_adk.adapters._sqlite_files import claim_sqlite_file, release_sqlite_file
 from sqlspec_adk.config import SyncDatabaseConfig
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.dialects.postgres import PostgresDialect
@@ -34,9 +33,6 @@ from sqlspec_adk.paramstyle import dollar
 from sqlspec_adk.protocol import Fetch, Stmt
 
 __all__ = ["AdbcConfig"]
-
-#: What :func:`claim_sqlite_file` calls the library this adapter opens SQLite files with.
-ADBC_SQLITE = "ADBC's SQLite driver (adbc adapter)"
 
 
 def classify_adbc_postgres(error: BaseException) -> ErrorKind | None:
@@ -73,6 +69,7 @@ class _Connection:
 
     def __init__(self, connection: dbapi.Connection, on_close: Callable[[], None] | None = None) -> None:
         self.dbapi, self.cursor, self.in_transaction, self.on_close = connection, connection.cursor(), False, on_close
+        self.held: Any = None  #: what its slot's take() returned (a SQLite write: the file's write lock)
         self.generation = 0  #: the pool generation it belongs to (close_pool starts a new one)
 
     def close(self) -> None:
@@ -92,7 +89,9 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
     ``pool_config={"max_size": n}`` bounds open connections (default 4). An
     in-memory SQLite database uses one; DuckDB uses one, and its slot is the
     file's process-wide lock (:func:`~sqlspec_adk.adapters._duckdb.database_lock`),
-    taken in ``acquire`` and given back in ``release``.
+    taken in ``acquire`` and given back in ``release``. A SQLite file's writes
+    also take its process-wide write lock
+    (:class:`~sqlspec_adk.adapters._sqlite.WriteLock`).
     """
 
     #: The dialect of the default driver (sqlite); each config picks its own from ``driver_name``.
@@ -118,7 +117,9 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
             raise ConfigError(f"ADBC's {self.family} driver takes no database options besides uri: {self.options}")
         duckdb, memory = self.family == "duckdb", self.family == "sqlite" and _sqlite.is_memory_database(self.uri)
         self.max_size = 1 if memory or duckdb else int(self.pool_config.get("max_size", 4))
-        self._slots = _duckdb.database_lock(self.uri) if duckdb else threading.BoundedSemaphore(self.max_size)
+        file = self.uri if self.family == "sqlite" else None  # SQLite writes queue on the file's write lock
+        pool = _sqlite.PoolSlots(self.max_size, file, self.adk.busy_timeout)
+        self._slots = _duckdb.DatabaseSlot(self.uri) if duckdb else pool
         #: What every new connection runs first: SQLite's PRAGMAs, DuckDB's LOAD of the fts extension.
         self.setup = _sqlite.connection_pragmas(self.uri, self.adk.busy_timeout) if self.family == "sqlite" else []
         self.setup += _duckdb.setup_statements(self.dialect) if duckdb else []
@@ -129,10 +130,7 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
         if self.family == "duckdb":
             connection = _Connection(*_duckdb.adbc_connection(self.uri))
         elif self.family == "sqlite":
-            import adbc_driver_sqlite.dbapi
-
-            claim_sqlite_file(self.uri, ADBC_SQLITE, self)
-            connection = _Connection(adbc_driver_sqlite.dbapi.connect(self.uri, autocommit=True))
+            connection = _Connection(_sqlite.adbc_sqlite_connection(self.uri, self))
         else:
             import adbc_driver_postgresql.dbapi
 
@@ -147,14 +145,16 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
         return connection
 
     def acquire(self, write: bool) -> _Connection:
-        self._slots.acquire()  # DuckDB: the file's transactions one at a time, until release
+        held = self._slots.take(write)  # DuckDB: the file's transactions one at a time, until release
         with self._guard:
             idle = self._idle.pop() if self._idle else None
         try:
-            return idle or self._connect()
+            connection = idle or self._connect()
         except BaseException:
-            self._slots.release()
+            self._slots.give(held)
             raise
+        connection.held = held
+        return connection
 
     def release(self, connection: _Connection, discard: bool) -> None:
         with self._guard:
@@ -163,7 +163,7 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
                 self._idle.append(connection)
         if not keep:
             connection.close()
-        self._slots.release()
+        self._slots.give(connection.held)
 
     def execute(self, connection: _Connection, stmt: Stmt) -> Any:
         sql, cursor, by_row = self.driver.placeholders(stmt.sql), connection.cursor, self.driver.by_row
@@ -204,5 +204,4 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
         with self._guard:
             self._generation += 1
         self.refresh()
-        if self.family == "sqlite":
-            release_sqlite_file(self.uri, ADBC_SQLITE, self)
+        _sqlite.release_adbc_sqlite(self.uri, self)  # its SQLite file claim, if any
