@@ -12,8 +12,11 @@ PostgreSQL wire drivers). What changes:
   without an isolation level.
 - No advisory locks (the migration runner takes one for family
   ``postgresql`` only): concurrent schema upgrades rely on the retries.
-- Full-text search ranks with ``ts_rank`` (CockroachDB has no ``ts_rank_cd``);
-  the tsvector index is CockroachDB's inverted index (migrations v1).
+- Full-text search is PostgreSQL's: BM25 computed in SQL from frequencies
+  counted in the index, no ``ts_rank_cd`` (which CockroachDB lacks); the
+  tsvector index is CockroachDB's inverted index (migrations v1; version 4's
+  ``(app_name, user_id, tsvector)`` index needs PostgreSQL's ``btree_gin`` and
+  is not made here).
 - Statements never modify the same table twice in one statement (CockroachDB
   refuses that), and the result of ``append_event`` does not depend on whether
   the final SELECT sees the CTEs' writes.
@@ -33,13 +36,11 @@ __all__ = ["CockroachDialect", "CockroachMemorySQL"]
 
 
 class CockroachMemorySQL(PostgresMemorySQL):
-    """The PostgreSQL search, ranked with the function CockroachDB has."""
-
-    rank_function: ClassVar[str] = "ts_rank"
+    """The PostgreSQL memory SQL as is: its search ranks in SQL, with no function CockroachDB lacks."""
 
 
 class CockroachDialect(PostgresDialect):
-    """CockroachDB: PostgreSQL's statements with CockroachDB's transactions and ranking."""
+    """CockroachDB: PostgreSQL's statements with CockroachDB's transactions."""
 
     family: ClassVar[str] = "cockroachdb"
     db_system: ClassVar[str] = "cockroachdb"

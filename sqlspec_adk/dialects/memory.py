@@ -26,10 +26,13 @@ anyway). Families with full-text search set ``has_fts`` and override
 :meth:`MemorySQL.fts_search_stmt`.
 
 Families whose full-text index exposes document frequencies (SQLite's
-``fts5vocab``, DuckDB's ``dict`` table) leave a query's everyday words out of
-the ranked search (:func:`prune_common_tokens`): a ranked ``OR`` search scores
-every entry any token matches, and a word held by a large share of the entries
-("my", "is", "the") adds thousands of rows to score but next to no relevance.
+``fts5vocab``, DuckDB's ``dict`` table, PostgreSQL's GIN index counted at query
+time) leave a query's everyday words out of the ranked search
+(:func:`prune_common_tokens`): a ranked ``OR`` search scores every entry any
+token matches, and a word held by a large share of the entries ("my", "is",
+"the") adds thousands of rows to score but next to no relevance. Families that
+rank in SQL rather than with a native bm25 use :data:`BM25_K1` and
+:data:`BM25_B`, FTS5's own defaults.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ from sqlspec_adk.records import MemoryRecord, MemoryWrite
 from sqlspec_adk.tokens import EMPTY_SEARCH_TEXT, is_safe_token
 
 __all__ = [
+    "BM25_B",
+    "BM25_K1",
     "MEMORY_COLUMNS",
     "PRUNE_FRACTION",
     "PRUNE_MIN_DOCS",
@@ -68,6 +73,9 @@ PRUNE_FRACTION = 0.05
 #: ...and by more than this many entries: a smaller index is searched with every
 #: token, since scoring a thousand rows is cheap and a small memory needs every hit.
 PRUNE_MIN_DOCS = 1000
+#: BM25's term-frequency saturation and length normalization, as SQLite FTS5's ``bm25()`` uses them.
+BM25_K1 = 1.2
+BM25_B = 0.75
 
 
 def check_search_tokens(tokens: Sequence[str]) -> None:

@@ -52,15 +52,17 @@ async def add_and_search(store: Any, entries: list[MemoryEntry], query: str) -> 
     return [record["event_id"] for record in found]
 
 
-async def test_english_ranks_by_stems_but_matches_whole_tokens(pg: Backend) -> None:
+async def test_english_finds_by_stems_but_matches_and_ranks_whole_tokens(pg: Backend) -> None:
     store = await pg.memory_store(memory_use_fts=True)
     entries = [
         entry("one", "the runner runs"),
-        entry("two", "running runs run runner"),
+        entry("two", "running runs and runs again runner"),
         entry("three", "runners"),
     ]
-    assert await add_and_search(store, entries, "runs") == ["two", "one"]  # cover density, then newest
-    assert await add_and_search(store, [], "runner") == ["two", "one"]  # never "runners"
+    # BM25 over whole tokens: "runs" twice beats once; "running" (the same stem) counts for nothing.
+    assert await add_and_search(store, entries, "runs") == ["two", "one"]
+    # Once each: the shorter entry first; never "runners", though it stems to "runner" too.
+    assert await add_and_search(store, [], "runner") == ["one", "two"]
 
 
 async def test_a_query_of_stop_words_only_still_matches_whole_tokens(pg: Backend) -> None:

@@ -1,7 +1,9 @@
-"""PostgreSQL memory SQL: a stored tsvector of the folded ``search_text``, ranked, one statement per search.
+"""PostgreSQL memory SQL: a stored tsvector of the folded ``search_text``, BM25-ranked, one statement per search.
 
 The tsvector column and its GIN index are created by the migrations (one
-column per ``fts_config``, so switching configurations is safe). Writes are
+column per ``fts_config``, so switching configurations is safe; version 4
+makes the index ``(app_name, user_id, tsvector)`` where the ``btree_gin``
+extension is there, so a search reads only its own user's entries). Writes are
 the portable batched upserts, with content bound as JSONB text; every other
 operation is one statement, sent alone.
 """
@@ -12,22 +14,24 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any, ClassVar
 
-from sqlspec_adk.dialects.memory import MemorySQL
+from sqlspec_adk.dialects.memory import BM25_B, BM25_K1, MEMORY_COLUMNS, MemorySQL
 from sqlspec_adk.dialects.postgres.core import PostgresCore, alone, counted, memoized
 from sqlspec_adk.dialects.postgres.jsonb import tsquery_text
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from sqlspec_adk.records import MemoryRecord
 from sqlspec_adk.tokens import EMPTY_SEARCH_TEXT
 
-__all__ = ["PostgresMemorySQL"]
+__all__ = ["ENTRIES_CAP", "PostgresMemorySQL"]
+
+#: A search counts at most this many of its user's entries (BM25's N); past it, N is taken as this.
+#: It bounds a search's cost for a user with millions of entries (the count is an index-only scan).
+ENTRIES_CAP = 100_000
 
 
 class PostgresMemorySQL(PostgresCore, MemorySQL):
-    """tsvector/GIN full-text search, with the whole-token rule of every family."""
+    """tsvector/GIN full-text search ranked by BM25 from frequencies counted in the index, whole tokens only."""
 
     has_fts: ClassVar[bool] = True
-    #: Relevance function over the tsvector column (CockroachDB has only ``ts_rank``).
-    rank_function: ClassVar[str] = "ts_rank_cd"
 
     @cached_property
     def fts_config_literal(self) -> str:
@@ -39,38 +43,87 @@ class PostgresMemorySQL(PostgresCore, MemorySQL):
         """The generated tsvector column of ``fts_config`` (see migrations v1)."""
         return self.quote(f"search_vector_{self.adk.fts_config.lower()}"[: self.max_identifier])
 
+    def bm25_sql(self, owner: Any) -> str:
+        """The ranked search over the bound tokens (the CTEs of :meth:`fts_search_stmt`), ``?`` placeholders in
+        the order of :meth:`bm25_params`."""
+        table, column, config = self.memory_table, self.fts_column, self.fts_config_literal
+        scope = self.scope_sql(owner)
+        live = f"{scope} AND content_json IS NOT NULL"
+        # Tokens of ``search_text`` (one space between tokens, one on each side).
+        length = "length(search_text) - length(replace(search_text, ' ', '')) - 1"
+        # Occurrences of the padded token k.pat in c.search_text: each one shortens the text by len(token) + 1.
+        tf = "((length(c.search_text) - length(replace(c.search_text, k.pat, ' '))) / (length(k.pat) - 1))::float8"
+        norm = f"{BM25_K1} * ({1 - BM25_B} + {BM25_B} * c.dl / a.avgdl)"
+        return (
+            "WITH q AS (SELECT u.op, ' ' || u.tok || ' ' AS pat, "
+            f"to_tsquery({config}, u.op) AS tq FROM unnest(?::text[], ?::text[]) AS u(tok, op)), "
+            f"entries AS (SELECT count(*)::float8 AS n FROM (SELECT 1 FROM {table} WHERE {scope} LIMIT ?) e), "
+            "ceiling AS (SELECT greatest(?::float8, ?::float8 * n) AS docs FROM entries), "
+            # Entries holding each token whole, counted up to one past the ceiling: an everyday word costs no more.
+            f"freq AS (SELECT q.op, q.pat, (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {live} "
+            f"AND {column} @@ q.tq AND strpos(search_text, q.pat) > 0 "
+            "LIMIT (SELECT docs FROM ceiling)::bigint + 1) c) AS df FROM q WHERE numnode(q.tq) > 0), "
+            "kept AS (SELECT op, pat, greatest(ln((n - df + 0.5) / (df + 0.5)), 1e-6) AS idf FROM freq, entries "
+            "WHERE df > 0 AND (df <= (SELECT docs FROM ceiling) OR df = (SELECT min(df) FROM freq WHERE df > 0))), "
+            f"found AS (SELECT {', '.join(MEMORY_COLUMNS)}, search_text, {length} AS dl FROM {table} "
+            f"WHERE {live} AND {column} @@ to_tsquery({config}, (SELECT string_agg(op, ' | ') FROM kept))), "
+            f"scored AS (SELECT c.id, sum(k.idf * t.tf * {BM25_K1 + 1} / (t.tf + {norm})) AS score "
+            "FROM found c CROSS JOIN (SELECT avg(dl)::float8 AS avgdl FROM found) a "
+            "JOIN kept k ON strpos(c.search_text, k.pat) > 0 "
+            f"CROSS JOIN LATERAL (SELECT {tf} AS tf) t GROUP BY c.id) "
+            f"(SELECT {self.select_columns} FROM found JOIN scored USING (id) "
+            f"ORDER BY score DESC, timestamp DESC, id {self.limit_sql})"
+        )
+
+    def bm25_params(
+        self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any
+    ) -> tuple[Any, ...]:
+        """The parameters of :meth:`bm25_sql`."""
+        scope = self.scope_params(app_name, user_id, owner)
+        operands = [tsquery_text([token]) for token in tokens]
+        counts = (ENTRIES_CAP, float(self.prune_min_docs), float(self.prune_fraction))
+        return (list(tokens), operands, *scope, *counts, *scope, *scope, limit)
+
     def fts_search_stmt(
         self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
     ) -> Stmt:
-        """Entries holding any query token, ranked by relevance, then newest; one statement.
+        """Entries holding any query token, ranked by BM25 (as SQLite's FTS5), then newest; one statement.
+
+        The frequencies BM25 needs are read from the index inside the
+        statement, for this user (and ``owner``) only, so nothing is kept up
+        to date at ingest and a deleted entry stops counting at once: ``N``,
+        the user's entries (at most :data:`ENTRIES_CAP`), and per token the
+        entries holding it, counted up to one past the pruning ceiling
+        ``max(prune_min_docs, prune_fraction * N)``. A token over the ceiling
+        is an everyday word and is left out of the ranked search unless no
+        token present is rarer (:func:`~sqlspec_adk.dialects.memory.prune_common_tokens`
+        is the same rule), so a frequent word neither ties with a rare one
+        nor makes the search score thousands of rows. The entries holding a
+        kept token are then scored: ``idf * tf * (k1 + 1) / (tf + k1 * (1 - b
+        + b * dl / avgdl))`` summed over the kept tokens they hold, with
+        ``idf = ln((N - df + 0.5) / (df + 0.5))`` (floored at 1e-6, as FTS5),
+        ``tf`` and ``dl`` counted in whole tokens of ``search_text``, and
+        ``avgdl`` the mean length of the entries scored (a per-query constant).
 
         The GIN index finds candidates through ``fts_config`` (stemmed with
-        'english'); a hit must also contain one of the query's tokens whole,
-        the library's matching rule on every backend, so stemming ranks but
-        never widens a match ("pancake" does not find "pancakes"). The tsquery
-        is built from the library's own tokens, each a quoted operand
-        (:func:`~sqlspec_adk.dialects.postgres.jsonb.tsquery_text`), and bound
-        as a parameter like the patterns.
+        'english'); a hit must also contain a kept token whole, the library's
+        matching rule on every backend, so stemming never widens a match
+        ("pancake" does not find "pancakes"). Each token's tsquery is a quoted
+        operand built from the library's own tokens
+        (:func:`~sqlspec_adk.dialects.postgres.jsonb.tsquery_text`), bound as a
+        parameter like the tokens themselves; the ``OR`` of the kept operands
+        is joined inside SQL from those bound operands.
 
         A configuration with stop words turns a query made only of them ("what
-        is it") into an empty tsquery that matches nothing; the second branch
-        then ranks by whole tokens as :meth:`fallback_search_stmt` does. Its
-        condition holds no column, so PostgreSQL checks it once and skips the
-        branch otherwise.
+        is it") into empty tsqueries that match nothing; the second branch then
+        ranks by whole tokens as :meth:`fallback_search_stmt` does. Its
+        condition holds no column of the table, so PostgreSQL checks it once.
         """
-        query = f"to_tsquery({self.fts_config_literal}, ?)"
-        indexed = (
-            f"SELECT {self.select_columns} FROM {self.memory_table} "
-            f"WHERE {self.scope_sql(owner)} AND content_json IS NOT NULL AND {self.fts_column} @@ {query} "
-            "AND search_text LIKE ANY (?::text[]) "
-            f"ORDER BY {self.rank_function}({self.fts_column}, {query}) DESC, timestamp DESC, id {self.limit_sql}"
-        )
+        ranked = self.bm25_sql(owner)
         fallback = self.fallback_search_stmt(app_name, user_id, tokens, limit, owner)
-        sql = f"({indexed}) UNION ALL (SELECT * FROM ({fallback.sql}) f WHERE numnode({query}) = 0)"
-        text = tsquery_text(tokens)
-        patterns = [f"% {token} %" for token in tokens]  # safe tokens: no wildcard, quote or backslash
-        scope = self.scope_params(app_name, user_id, owner)
-        params = (*scope, text, patterns, text, limit, *fallback.params, text)
+        only_stop_words = "NOT EXISTS (SELECT 1 FROM q WHERE numnode(q.tq) > 0)"
+        sql = f"{ranked} UNION ALL (SELECT * FROM ({fallback.sql}) f WHERE {only_stop_words})"
+        params = (*self.bm25_params(app_name, user_id, tokens, limit, owner), *fallback.params)
         return Stmt(sql, params, Fetch.ALL)
 
     def search_memory(
