@@ -457,6 +457,72 @@ async def test_more_matching_words_rank_higher(backend: Any, fts: bool) -> None:
     assert sorted(ranked[1:]) == ["cinnamon roll bun", "green apple pie"]
 
 
+def weighs_rarity(backend: Any, fts: bool) -> None:
+    """Skip the searches that rank by query tokens matched, not by how rare they are."""
+    if not fts:
+        pytest.skip("the portable LIKE search ranks by tokens matched, then newest; it counts no frequencies")
+    if backend.spec.classes()[0].dialect_class.family == "spanner":
+        # Spanner's SCORE takes IDF only from Google's web corpus (enhance_query), never from the index.
+        pytest.skip("Spanner's SCORE weighs term frequency only (no IDF from the search index)")
+
+
+async def test_a_rare_word_beats_a_frequent_word(backend: Any, fts: bool) -> None:
+    """Each entry matches one query word, all of the same length: the rare word's entry ranks first, though oldest
+    (a rank that ignores how rare a word is, as PostgreSQL's ts_rank, ties them and puts the newest first)."""
+    weighs_rarity(backend, fts)
+    service = await memory(backend, fts)
+    fact = event("dentist visit on friday", timestamp=1.0)
+    chatter = [event(f"coffee with friend{i} today", timestamp=100.0 + i) for i in range(30)]
+    await service.add_events_to_memory(app_name=APP, user_id=USER, events=[fact, *chatter])
+    for query in ("coffee dentist", "When is my dentist, after coffee?"):
+        found = texts(await search(service, query))
+        assert found[0] == "dentist visit on friday", (query, found[:3])
+        assert len(found) == min(31, service.store.max_results)
+
+
+async def test_a_short_entry_beats_long_ones_holding_the_same_word(backend: Any, fts: bool) -> None:
+    """BM25's length normalization: among entries holding the one query word once, the shortest ranks first, though
+    oldest (without it, ADK-style chatter that repeats a fact's keyword buries the fact under newer chatter)."""
+    weighs_rarity(backend, fts)
+    service = await memory(backend, fts)
+    fact = event("my sister lives in porto", timestamp=1.0)
+    chatter = [
+        event(f"yesterday my sister said the train to station{i} was late again and everyone waited", timestamp=9.0 + i)
+        for i in range(6)
+    ]
+    await service.add_events_to_memory(app_name=APP, user_id=USER, events=[fact, *chatter])
+    assert texts(await search(service, "Where does my sister live?"))[0] == "my sister lives in porto"
+
+
+async def test_deleted_entries_no_longer_count_in_the_ranking(backend: Any, fts: bool) -> None:
+    """Two entries of equal length match one query word each; the word held by more entries ranks lower. Deleting
+    the entries that made a word frequent (one by one, by retention, by session) makes its entry rank first."""
+    weighs_rarity(backend, fts)
+    if backend.spec.classes()[0].dialect_class.family == "mysql":
+        # tests/mysql/test_dialect.py pins what InnoDB does instead.
+        pytest.skip("InnoDB counts deleted entries in its FULLTEXT word statistics until the index is optimized")
+    service = await memory(backend, fts)
+    older = event("alpha item one", timestamp=2000.0)
+    newer = event("beta item two", timestamp=3000.0)  # newer: it wins any tie
+    await service.add_events_to_memory(app_name=APP, user_id=USER, events=[older, newer])
+    await service.add_events_to_memory(
+        app_name=APP, user_id=USER, events=[event("beta note three", timestamp=3001.0)], session_id="keep"
+    )
+    singles = [event(f"alpha note n{i}", timestamp=2001.0 + i) for i in range(4)]
+    aged = [event(f"alpha note a{i}", timestamp=10.0 + i) for i in range(4)]
+    session = [event(f"alpha note s{i}", timestamp=2100.0 + i) for i in range(4)]
+    await service.add_events_to_memory(app_name=APP, user_id=USER, events=singles + aged)
+    await service.add_events_to_memory(app_name=APP, user_id=USER, events=session, session_id="chatty")
+    # alpha: 13 entries, beta: 2.
+    assert set(texts(await search(service, "alpha beta"))[:2]) == {"beta item two", "beta note three"}
+    for entry in singles:
+        await service.delete_memory(app_name=APP, user_id=USER, memory_id=entry.id)
+    assert await service.delete_memory_before(before=1000.0, app_name=APP) == len(aged)
+    assert await service.delete_user_memory(app_name=APP, user_id=USER, session_id="chatty") == len(session)
+    # alpha: 1 entry, beta: 2.
+    assert texts(await search(service, "alpha beta"))[:3] == ["alpha item one", "beta note three", "beta item two"]
+
+
 # ------------------------------------------------------- everyday query words
 # Families that read document frequencies (SQLite, DuckDB) leave tokens held by
 # many entries out of the ranked search, and MySQL/MariaDB searches its FULLTEXT

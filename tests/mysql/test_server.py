@@ -489,3 +489,31 @@ async def test_memory_finds_short_words_stopwords_and_single_characters(mysql: B
     assert await found("zebra") == []
     assert set(await found("is ai safety")) == {"m1", "m4"}  # FULLTEXT over "safety" only
     assert await found("zebra ai") == ["m1"]  # the indexable word finds nothing: the short ones by LIKE
+
+
+async def test_deleted_entries_count_in_innodb_word_statistics_until_optimized(mysql: Backend, admin: Any) -> None:
+    """The search weighs words by InnoDB's own FULLTEXT statistics, which keep a deleted entry's words until the
+    index is optimized: the library's deletes are correct (nothing deleted is found), only the weights lag."""
+    memory = await mysql.memory()
+    older, newer = event("alpha item one", timestamp=2000.0), event("beta item two", timestamp=3000.0)
+    chatter = [event(f"alpha note n{i}", timestamp=2001.0 + i) for i in range(8)]
+    await memory.add_events_to_memory(app_name=APP, user_id=USER, events=[older, newer, *chatter])
+    await memory.add_events_to_memory(app_name=APP, user_id=USER, events=[event("beta note three", timestamp=1.0)])
+
+    async def ranked() -> list[str]:
+        response = await memory.search_memory(app_name=APP, user_id=USER, query="alpha beta")
+        return ["".join(part.text or "" for part in m.content.parts or []) for m in response.memories if m.content]
+
+    assert (await ranked())[0] == "beta item two"  # alpha: 9 entries, beta: 2
+    for entry in chatter:
+        await memory.delete_memory(app_name=APP, user_id=USER, memory_id=entry.id)
+    assert not {text for text in await ranked() if text.startswith("alpha note")}  # deleted: never found
+    assert (await ranked())[0] == "beta item two"  # ...but alpha's 8 deleted entries still weigh on it
+    # OPTIMIZE TABLE rebuilds the FULLTEXT index (with stop words off, as the schema built it); the deleted
+    # entries' words are gone, and alpha (1 entry) now outranks beta (2).
+    table = memory.store.dialect.memory_table
+    with admin.cursor() as cursor:
+        cursor.execute("SET SESSION innodb_ft_enable_stopword = OFF")
+        cursor.execute(f"OPTIMIZE TABLE {table}")
+        cursor.fetchall()
+    assert (await ranked())[0] == "alpha item one"
