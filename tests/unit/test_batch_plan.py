@@ -1,0 +1,228 @@
+"""The group-commit batch plan: savepoints per member, who gets which error, what runs again, in both modes.
+
+A scripted driver (``tests/unit/test_transaction_plan.py``) stands in for a
+connection; operations are single statements that return a row count, raise
+(a stale session), or fail on the driver where each case says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from sqlspec_adk.dialects.duckdb import DuckdbDialect
+from sqlspec_adk.dialects.sqlite import SqliteDialect
+from sqlspec_adk.engine import batch as batch_module
+from sqlspec_adk.engine.batch import RELEASE_SAVEPOINT, ROLLBACK_TO_SAVEPOINT, SAVEPOINT, Ticket, batch_transaction
+from sqlspec_adk.engine.driver import ErrorKind
+from sqlspec_adk.engine.loop import run_async, run_sync
+from sqlspec_adk.engine.transaction import COMMIT_UNKNOWN
+from sqlspec_adk.protocol import Fetch, Op, Operation, Stmt, TransactionRules
+from tests.unit.test_transaction_plan import AsyncScriptedDriver, DriverError, ScriptedDriver
+
+SQLITE = SqliteDialect.rules
+NO_SAVEPOINTS = DuckdbDialect.rules
+
+
+class Stale(Exception):
+    """What an operation raises on its own (the dialect's stale-session check)."""
+
+
+class _Tracking:
+    """Open from BEGIN to COMMIT/ROLLBACK; savepoint commands leave the transaction open."""
+
+    def command(self, connection: int, sql: str) -> None:
+        key = "BEGIN" if sql.startswith("BEGIN") else sql
+        ScriptedDriver._tick(self, key)  # type: ignore[arg-type]
+        if key == "BEGIN":
+            self.open = True
+        elif key in ("COMMIT", "ROLLBACK", "ROLLBACK TRANSACTION"):
+            self.open = False
+
+
+class Driver(_Tracking, ScriptedDriver):
+    pass
+
+
+class AsyncDriver(AsyncScriptedDriver):
+    async def command(self, connection: int, sql: str) -> None:  # type: ignore[override]
+        _Tracking.command(self, connection, sql)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch_module, "backoff", lambda attempt: 0.0)
+    monkeypatch.setattr("sqlspec_adk.engine.transaction.backoff", lambda attempt: 0.0)
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def make(mode: str, results: dict[str, list[Any]], failures: dict[tuple[str, int], Any] | None = None) -> Any:
+    return AsyncDriver(results, failures) if mode == "async" else Driver(results, failures)
+
+
+def run(mode: str, driver: Any, tickets: list[Ticket[Any]], rules: TransactionRules = SQLITE) -> None:
+    plan = batch_transaction(tickets, rules, driver)
+    if mode == "sync":
+        run_sync(driver, plan)
+    else:
+        asyncio.run(run_async(driver, plan))
+
+
+def update(sql: str, *, raises: bool = False, **flags: Any) -> Callable[[], Op[int]]:
+    """One statement returning its row count; ``raises``: the operation then raises :class:`Stale`."""
+
+    def build() -> Op[int]:
+        count = yield Stmt(sql, (), Fetch.ROWCOUNT, **flags)
+        if raises:
+            raise Stale(sql)
+        return int(count)
+
+    return build
+
+
+def tickets(*builds: Callable[[], Op[Any]]) -> list[Ticket[Any]]:
+    return [Ticket(Operation(f"op{index}", build, True)) for index, build in enumerate(builds)]
+
+
+def outcomes(batch: list[Ticket[Any]]) -> list[Any]:
+    assert all(ticket.done for ticket in batch)
+    return [ticket.error if ticket.error is not None else ticket.value for ticket in batch]
+
+
+# ------------------------------------------------------------------- shape
+def test_a_batch_of_one_is_the_plain_transaction(mode: str) -> None:
+    driver = make(mode, {"U1": [1]})
+    batch = tickets(update("U1"))
+    run(mode, driver, batch)
+    assert driver.log == ["CONNECT", "BEGIN", "U1", "COMMIT", "RELEASE"]
+    assert outcomes(batch) == [1]
+
+
+def test_members_run_in_order_each_in_its_savepoint_then_one_commit(mode: str) -> None:
+    driver = make(mode, {"U1": [1], "U2": [2], "U3": [3]})
+    batch = tickets(update("U1"), update("U2"), update("U3"))
+    run(mode, driver, batch)
+    member = [SAVEPOINT, "U?", RELEASE_SAVEPOINT]
+    expected = ["CONNECT", "BEGIN"]
+    for name in ("U1", "U2", "U3"):
+        expected += [name if step == "U?" else step for step in member]
+    assert driver.log == [*expected, "COMMIT", "RELEASE"]
+    assert outcomes(batch) == [1, 2, 3]
+    assert driver.released == [(1, False)]
+
+
+# -------------------------------------------------------- a member failing alone
+def test_a_member_that_raises_is_rolled_back_to_its_savepoint_and_only_it_fails(mode: str) -> None:
+    driver = make(mode, {"U1": [1], "U2": [0], "U3": [3]})
+    batch = tickets(update("U1"), update("U2", raises=True), update("U3"))
+    run(mode, driver, batch)
+    assert driver.log[6:9] == ["U2", ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT]
+    assert driver.log.count("COMMIT") == 1
+    first, second, third = outcomes(batch)
+    assert (first, third) == (1, 3)
+    assert isinstance(second, Stale)
+
+
+def test_a_member_whose_statement_violates_a_constraint_fails_alone(mode: str) -> None:
+    driver = make(mode, {"U1": [1], "U3": [3]}, {("U2", 1): None})
+    batch = tickets(update("U1"), update("U2"), update("U3"))
+    run(mode, driver, batch)
+    assert ROLLBACK_TO_SAVEPOINT in driver.log and driver.log.count("COMMIT") == 1
+    first, second, third = outcomes(batch)
+    assert (first, third) == (1, 3)
+    assert isinstance(second, DriverError) and second.kind is None
+
+
+def test_without_savepoints_the_batch_runs_again_without_the_failing_member(mode: str) -> None:
+    """DuckDB: no SAVEPOINT, so the transaction is rolled back and replayed without the member."""
+    driver = make(mode, {"U1": [1, 1], "U2": [0], "U3": [3]})
+    batch = tickets(update("U1"), update("U2", raises=True), update("U3"))
+    run(mode, driver, batch, NO_SAVEPOINTS)
+    assert SAVEPOINT not in driver.log
+    assert driver.log == [
+        *["CONNECT", "BEGIN", "U1", "U2", "ROLLBACK", "RELEASE"],
+        *["CONNECT", "BEGIN", "U1", "U3", "COMMIT", "RELEASE"],
+    ]
+    first, second, third = outcomes(batch)
+    assert (first, third) == (1, 3)
+    assert isinstance(second, Stale)
+
+
+def test_a_member_that_lost_an_insert_race_runs_alone_after_the_commit(mode: str) -> None:
+    race = update("INSERT many", many=True, duplicate_is_zero=True)
+    driver = make(mode, {"U1": [1], "INSERT many": [None, 5]}, {("INSERT many", 1): ErrorKind.DUPLICATE})
+    batch = tickets(update("U1"), race)
+    run(mode, driver, batch)
+    commit = driver.log.index("COMMIT")
+    assert driver.log[commit + 1 :] == ["RELEASE", "CONNECT", "BEGIN", "INSERT many", "COMMIT", "RELEASE"]
+    assert outcomes(batch) == [1, 5]
+
+
+# ---------------------------------------------------------- the batch failing
+def test_a_failed_commit_fails_every_member_and_rolls_back(mode: str) -> None:
+    driver = make(mode, {"U1": [1], "U2": [0], "U3": [3]}, {("COMMIT", 1): None})
+    batch = tickets(update("U1"), update("U2", raises=True), update("U3"))
+    run(mode, driver, batch)
+    assert driver.log[-3:] == ["COMMIT", "ROLLBACK", "RELEASE"]
+    errors = outcomes(batch)
+    assert all(error is errors[0] and isinstance(error, DriverError) for error in errors)
+    assert "BEGIN" not in driver.log[driver.log.index("COMMIT") :]  # nothing ran again
+
+
+def test_a_connection_lost_during_commit_is_an_unknown_outcome_for_every_member(mode: str) -> None:
+    driver = make(mode, {"U1": [1], "U2": [2]}, {("COMMIT", 1): ErrorKind.LOST})
+    batch = tickets(update("U1"), update("U2"))
+    run(mode, driver, batch)
+    errors = outcomes(batch)
+    assert all(isinstance(error, DriverError) and COMMIT_UNKNOWN in error.__notes__ for error in errors)
+    assert driver.log.count("BEGIN") == 1
+    assert driver.released == [(1, True)]
+
+
+def test_a_batch_the_server_rolled_back_runs_each_member_again_alone(mode: str) -> None:
+    retried: list[tuple[int, str]] = []
+    driver = make(mode, {"U1": [1, 1], "U2": [2, 2]}, {("U2", 1): ErrorKind.ROLLED_BACK})
+    batch = tickets(update("U1"), update("U2"))
+    for index, ticket in enumerate(batch):
+        ticket.on_retry = lambda attempt, error, index=index: retried.append((index, str(attempt)))
+    run(mode, driver, batch)
+    assert outcomes(batch) == [1, 2]
+    first = driver.log.index("RELEASE")
+    assert "COMMIT" not in driver.log[:first]
+    assert driver.log[first + 1 :] == [
+        *["CONNECT", "BEGIN", "U1", "COMMIT", "RELEASE"],
+        *["CONNECT", "BEGIN", "U2", "COMMIT", "RELEASE"],
+    ]
+    assert retried == [(0, "1"), (1, "1")]
+
+
+def test_a_member_raising_in_a_batch_that_then_fails_is_run_again_too(mode: str) -> None:
+    """Its error was seen in a transaction that never committed: it runs again alone, like the others."""
+    driver = make(mode, {"U1": [1, 1], "U2": [0, 0]}, {("COMMIT", 1): ErrorKind.ROLLED_BACK})
+    batch = tickets(update("U1"), update("U2", raises=True))
+    run(mode, driver, batch)
+    first, second = outcomes(batch)
+    assert first == 1 and isinstance(second, Stale)
+    assert driver.log.count("U2") == 2
+
+
+def test_a_cancellation_thrown_into_a_batch_releases_the_connection_and_decides_nothing() -> None:
+    driver = AsyncDriver({"U1": [1]})
+    driver.cancel_on = "U2"
+    batch = tickets(update("U1"), update("U2"), update("U3"))
+
+    async def main() -> None:
+        with pytest.raises(asyncio.CancelledError):
+            await run_async(driver, batch_transaction(batch, SQLITE, driver))
+
+    asyncio.run(main())
+    assert driver.released == [(1, True)]
+    assert "COMMIT" not in driver.log
+    assert not any(ticket.done for ticket in batch)
