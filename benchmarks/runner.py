@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import emulator
 from benchmarks.contenders import concurrency_specs, session_specs
 from benchmarks.contenders.artifacts import artifact_specs
 from benchmarks.contenders.base import Endpoint, Family
@@ -33,8 +34,10 @@ from benchmarks.workloads.tracing import run_tracing
 
 __all__ = ["RunOptions", "SelfCheckError", "run", "self_check"]
 
-FAMILIES: tuple[Family, ...] = ("memory", "sqlite", "postgres", "mysql", "duckdb")
+FAMILIES: tuple[Family, ...] = ("memory", "sqlite", "postgres", "mysql", "duckdb", "spanner")
 SERVER_FAMILIES = ("postgres", "mysql")
+#: What the Spanner emulator runs (its figures say nothing about production Spanner; see benchmarks.emulator).
+SPANNER_WORKLOADS = frozenset({"W1", "W2", "W3", "W4"})
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ async def run(options: RunOptions) -> tuple[dict[str, Any], Results]:
         results.note(note)
     machine = describe_machine({family: server.version for family, server in servers.items()})
     machine["quick"] = options.quick
+    spanner = "spanner" in options.families and _start_spanner(machine, results)
     run_id = uuid.uuid4().hex[:8]
     root = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{run_id}-"))
     namespaces = Namespaces(run_id, root, servers)
@@ -104,6 +108,8 @@ async def run(options: RunOptions) -> tuple[dict[str, Any], Results]:
         for family in FAMILIES:
             if family not in options.families or (family in SERVER_FAMILIES and family not in servers):
                 continue
+            if family == "spanner" and not spanner:
+                continue
             try:
                 await _run_family(family, namespaces, servers, options, results)
             except Exception as error:  # one family's failure must not cost the others' figures
@@ -113,14 +119,38 @@ async def run(options: RunOptions) -> tuple[dict[str, Any], Results]:
             await namespaces.drop_all()
         finally:
             await lease.release()
+            if spanner:
+                emulator.stop()
     machine["load_average_end"] = load_average()
     machine["duration_s"] = round(time.perf_counter() - started, 1)
     return machine, results
 
 
+def _start_spanner(machine: dict[str, Any], results: Results) -> bool:
+    """Start the emulator for the ``spanner`` family; False (with a note) when it cannot run here."""
+    problem = emulator.start()
+    if problem:
+        results.note(f"spanner: not run ({problem})")
+        return False
+    machine["servers"]["spanner"] = emulator.version()
+    results.note(emulator.NOTE)
+    return True
+
+
 async def _run_family(
     family: Family, namespaces: Namespaces, servers: dict[str, Server], options: RunOptions, results: Results
 ) -> None:
+    if family == "spanner":
+        left_out = sorted(options.workloads - SPANNER_WORKLOADS)
+        if left_out:
+            results.note(f"spanner: {', '.join(left_out)} not run on the emulator (W1 to W4 only)")
+        sizes = emulator.sizes(options.sizes, quick=options.quick)
+        if sizes != options.sizes:
+            results.note(
+                f"spanner: emulator sizes (capped, see benchmarks.emulator.sizes): {sizes.rounds} rounds, "
+                f"{sizes.appends} appends, histories {sizes.histories}, {sizes.sessions} sessions listed"
+            )
+        options = dataclasses.replace(options, workloads=options.workloads & SPANNER_WORKLOADS, sizes=sizes)
     session_workloads = {"W1", "W2", "W3", "W4"} & options.workloads
     if session_workloads:
         specs = session_specs(family)

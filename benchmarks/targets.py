@@ -104,11 +104,19 @@ def speedup(slow: Row, fast: Row) -> float:
     return _cost(slow) / _cost(fast)
 
 
+#: Families whose figures no target applies to: the Spanner emulator's say nothing about Spanner (benchmarks.emulator).
+UNTARGETED_FAMILIES = frozenset({"spanner"})
+
+
 def _ours(results: Results, workload: str, case_prefix: str) -> list[Row]:
     return [
         row
         for row in results.rows
-        if row.kind == "ours" and row.workload == workload and row.case.startswith(case_prefix) and _ok(row)
+        if row.kind == "ours"
+        and row.workload == workload
+        and row.case.startswith(case_prefix)
+        and _ok(row)
+        and row.family not in UNTARGETED_FAMILIES
     ]
 
 

@@ -41,7 +41,7 @@ def _ours(adapter: Adapter, variant: str = "", settings: dict[str, Any] | None =
         kind="ours",
         family=adapter.family,
         driver=adapter.name,
-        label=f"sqlspec-adk {adapter.name}" + (f" ({variant})" if variant else ""),
+        label=f"sqlspec-adk {adapter.name}{adapter.label_note}" + (f" ({variant})" if variant else ""),
         build=partial(OursSessions, adapter, settings=settings or {}),
         counter=counter_for(adapter.family),
         settings=dict(settings or {}),

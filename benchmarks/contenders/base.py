@@ -23,7 +23,7 @@ from benchmarks.counting import Tally
 __all__ = ["APP", "Counter", "Endpoint", "Family", "Kind", "SessionContender", "Spec", "counter_for"]
 
 Kind = Literal["ours", "adk", "ceiling", "floor"]
-Family = Literal["sqlite", "postgres", "mysql", "duckdb", "memory"]
+Family = Literal["sqlite", "postgres", "mysql", "duckdb", "spanner", "memory"]
 Counter = Literal["sqlite", "wire", "none"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from google.adk.events.event import Event
@@ -22,29 +23,38 @@ from sqlspec_adk.service import SQLSpecSessionService
 __all__ = ["OursSessions", "seed_history_op", "seed_sessions_op"]
 
 
-def seed_history_op(dialect: Any, user_id: str, session_id: str, events: list[Event]) -> Op[None]:
-    """One transaction: a session at revision ``len(events)`` holding ``events`` (seq 1..n)."""
+#: Rows per seeding transaction where one transaction of thousands of rows is slow (the Spanner emulator's
+#: cost per statement grows with the rows its one transaction already holds: 1,000 event rows passed its deadline).
+SEED_CHUNK = {"spanner": 200}
+
+
+def seed_history_op(
+    dialect: Any, user_id: str, session_id: str, events: list[Event], *, first: int = 1, create: bool = True
+) -> Op[None]:
+    """One transaction: a session at revision ``first - 1 + len(events)`` holding ``events`` at seq ``first``..;
+    ``create=False`` adds them to a session an earlier call seeded."""
     last = events[-1].timestamp if events else 0.0
-    yield Stmt(
-        dialect.sessions.insert_session_sql, (APP, user_id, session_id, encode_state(session_state(0)), last, last)
-    )
+    if create:
+        yield Stmt(
+            dialect.sessions.insert_session_sql, (APP, user_id, session_id, encode_state(session_state(0)), last, last)
+        )
     keys = (APP, user_id, session_id)
     rows = [
         dialect.sessions.event_params(
             keys, seq, EventWrite(event.id, event.invocation_id, event.author, event.timestamp, encode_event(event))
         )
-        for seq, event in enumerate(events, start=1)
+        for seq, event in enumerate(events, start=first)
     ]
     if rows:
         yield Stmt(dialect.sessions.insert_event_sql, rows, many=True)
     yield Stmt(
         f"UPDATE {dialect.session_table} SET revision = ? WHERE app_name = ? AND user_id = ? AND id = ?",
-        (len(events), APP, user_id, session_id),
+        (first - 1 + len(events), APP, user_id, session_id),
     )
 
 
-def seed_sessions_op(dialect: Any, user_id: str, count: int, start: float) -> Op[None]:
-    """One transaction: ``count`` sessions of ``user_id`` with distinct update times."""
+def seed_sessions_op(dialect: Any, user_id: str, count: int, start: float, first: int = 0) -> Op[None]:
+    """One transaction: sessions ``first``..``first + count - 1`` of ``user_id`` with distinct update times."""
     rows = [
         (
             APP,
@@ -54,7 +64,7 @@ def seed_sessions_op(dialect: Any, user_id: str, count: int, start: float) -> Op
             start + index * 0.001,
             start + index * 0.001,
         )
-        for index in range(count)
+        for index in range(first, first + count)
     ]
     yield Stmt(dialect.sessions.insert_session_sql, rows, many=True)
 
@@ -95,15 +105,19 @@ class OursSessions(SessionContender):
 
     async def seed_history(self, user_id: str, session_id: str, events: list[Event]) -> None:
         dialect = self.config.dialect
-        await self.config.arun(
-            operation("seed", lambda: seed_history_op(dialect, user_id, session_id, events), write=True)
-        )
+        chunk = SEED_CHUNK.get(self.adapter.family, len(events) or 1)
+        for start in range(0, max(len(events), 1), chunk):
+            part = events[start : start + chunk]
+            build = partial(seed_history_op, dialect, user_id, session_id, part, first=start + 1, create=start == 0)
+            await self.config.arun(operation("seed", build, write=True))
 
     async def seed_sessions(self, user_id: str, count: int) -> None:
         dialect = self.config.dialect
-        await self.config.arun(
-            operation("seed", lambda: seed_sessions_op(dialect, user_id, count, 1_700_000_000.0), write=True)
-        )
+        chunk = SEED_CHUNK.get(self.adapter.family, count or 1)
+        for first in range(0, count, chunk):
+            size = min(chunk, count - first)
+            build = partial(seed_sessions_op, dialect, user_id, size, 1_700_000_000.0, first)
+            await self.config.arun(operation("seed", build, write=True))
 
     def count_yields(self, tally: Tally) -> Callable[[], None] | None:
         return count_yields(self.store, tally)
