@@ -154,8 +154,10 @@ def render(matrix: dict[str, dict[str, Cell]], output: Path) -> None:
         lines += ["", "## What did not pass", "", *notes]
     lines += [
         "",
-        "Families without a server here (Oracle, Spanner, a real CockroachDB) are covered by dialect checks",
+        "Families without a server here (Oracle, a real CockroachDB) are covered by dialect checks",
         "and recorded SQL in the unit tests rather than by this suite; see [Backends](backends.md).",
+        "Spanner runs on the Cloud Spanner emulator the tests start, not on Cloud Spanner; see",
+        "[Spanner](backends/spanner.md) for what the emulator does not reproduce.",
         "Artifact content in S3 (a moto server) is tested with the sqlite, aiosqlite and asyncpg metadata",
         "adapters; on the others those runs are skipped by design (the metadata SQL is the same per family,",
         "and the storage layer is independent of the adapter).",
