@@ -158,7 +158,7 @@ class Emulator:
 
         while True:
             instance = self.client().instance(self.instance_id)
-            database = instance.database(database_id, database_dialect=DatabaseDialect[dialect])
+            database = instance.database(database_id, database_dialect=getattr(DatabaseDialect, dialect))
             try:
                 database.create().result(START_SECONDS)
             except exceptions.ResourceExhausted:  # 100 databases on the instance: start another one
