@@ -10,6 +10,10 @@ transaction is retried by the engine with a fresh run of the operation, so a
 retried append reads the session anew and fails its own stale check when
 another writer won.
 
+The first operation of a config reads the database's SQL dialect
+(:func:`~sqlspec_adk.dialects.spanner.database_dialect_op`): a PostgreSQL-dialect
+database is refused with a ``ConfigError`` before anything is written.
+
 DDL goes through the schema API (``Database.update_ddl``), outside any
 transaction: Spanner (and its emulator) refuse a schema change while a
 read-write transaction is open, so DDL first commits the work before it, as
