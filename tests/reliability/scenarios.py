@@ -79,10 +79,13 @@ async def run_torture(
     sessions_per_user: int = 3,
     app: str = "torture",
     seed: str = "0",
+    shared: bool = False,
 ) -> TortureReport:
     """``processes`` x ``tasks`` independent writers (drivers of the family mixed) hammer shared sessions.
 
     Then the invariants are checked from storage alone with a fresh config (see ``check_sessions``).
+    ``shared``: a process's writers on one target share one config with group commit on, so their
+    appends (stale ones included) run in shared batches.
     """
     single = targets[0].family in SINGLE_PROCESS_FAMILIES
     if single:
@@ -109,6 +112,7 @@ async def run_torture(
             "torture",
             *[arg for target in groups[index % len(groups)] for arg in ("--target", target.to_json())],
             *(["--setup"] if single else []),
+            *(["--shared"] if shared else []),
             "--index",
             str(index),
             "--journal",

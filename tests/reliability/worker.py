@@ -50,7 +50,7 @@ def _error_fields(error: BaseException) -> dict[str, str]:
     return {"type": f"{type(error).__module__}.{type(error).__name__}", "msg": str(error)[:500]}
 
 
-async def _torture_writer(args: argparse.Namespace, task: int, journal: Journal) -> None:
+async def _torture_writer(args: argparse.Namespace, task: int, journal: Journal, shared: dict[str, Any]) -> None:
     from google.adk.errors import StaleSessionError
 
     from tests.reliability.support import EMPTY_SESSION_CONFIG, Stack, Target, event_id, make_event
@@ -60,7 +60,8 @@ async def _torture_writer(args: argparse.Namespace, task: int, journal: Journal)
     writer = f"{args.name}t{task}"
     rng = random.Random(f"{args.seed}-{writer}")
     sessions: list[tuple[str, str]] = [tuple(pair) for pair in json.loads(args.sessions)]
-    stack = Stack(target)
+    # --shared: the process's writers on one target share one config, so their appends meet in group commit.
+    stack = shared.setdefault(target.adapter, Stack(target, group_commit=True)) if args.shared else Stack(target)
     service = stack.sessions
     cache: dict[tuple[str, str], Any] = {}
     acked = retries = errors = refused = 0
@@ -110,7 +111,8 @@ async def _torture_writer(args: argparse.Namespace, task: int, journal: Journal)
             refused=refused,
             seconds=round(elapsed, 3),
         )
-        await stack.close()
+        if not args.shared:
+            await stack.close()
 
 
 async def torture(args: argparse.Namespace) -> None:
@@ -127,9 +129,12 @@ async def torture(args: argparse.Namespace) -> None:
         finally:
             await stack.close()
     journal = Journal(Path(args.journal))
+    shared: dict[str, Stack] = {}
     try:
-        await asyncio.gather(*(_torture_writer(args, task, journal) for task in range(args.tasks)))
+        await asyncio.gather(*(_torture_writer(args, task, journal, shared) for task in range(args.tasks)))
     finally:
+        for stack in shared.values():
+            await stack.close()
         journal.close()
     say("DONE")
 
@@ -281,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--sessions", required=True)
     t.add_argument("--seed", default="0")
     t.add_argument("--setup", action="store_true", help="create the tables and sessions first")
+    t.add_argument("--shared", action="store_true", help="writers of a target share one config, group commit on")
     c = sub.add_parser("crash", parents=[common])
     c.add_argument("--target", required=True)
     c.add_argument("--journal", required=True)
