@@ -18,7 +18,7 @@ from google.cloud import spanner
 
 from sqlspec_adk.adapters.spanner import SpannerADKMemoryStore, SpannerADKStore, SpannerConfig
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.migrations import LATEST_VERSION, drop_tables
+from sqlspec_adk.migrations import LATEST_VERSION, drop_tables, upgrade
 from sqlspec_adk.service import SQLSpecSessionService
 from tests import spanner_emulator
 from tests.helpers import event
@@ -111,13 +111,45 @@ async def test_schema_changes_beside_running_writers(connection: dict[str, Any])
     await writers.close_pool()
 
 
+async def test_version_2_backfills_the_compaction_flag_of_stored_events(connection: dict[str, Any]) -> None:
+    """A database at version 1 with events in it: the upgrade's DML (JSON_QUERY over the stored text) marks
+    exactly the compaction events, and the session goes on."""
+    old = config(connection)
+    assert await upgrade(old, target=1) == 1
+    compaction = '{"actions":{"compaction":{"start_timestamp":1.0,"end_timestamp":2.0}},"id":"c","author":"a"}'
+
+    def seed(transaction: Any) -> None:
+        transaction.execute_update(
+            "INSERT INTO adk_session (app_name, user_id, id, state, update_time, create_time, revision) "
+            "VALUES ('a', 'u', 's', '{}', 3.0, 1.0, 2)"
+        )
+        for seq, (eid, data) in enumerate((("e", '{"id":"e","author":"a"}'), ("c", compaction)), start=1):
+            transaction.execute_update(
+                "INSERT INTO adk_event (app_name, user_id, session_id, seq, id, timestamp, event_data, commit_time) "
+                "VALUES ('a', 'u', 's', @seq, @id, 2.0, @data, PENDING_COMMIT_TIMESTAMP())",
+                params={"seq": seq, "id": eid, "data": data},
+                param_types={"seq": spanner.param_types.INT64, "id": spanner.param_types.STRING}
+                | {"data": spanner.param_types.STRING},
+            )
+
+    database(connection).run_in_transaction(seed)
+    assert await SpannerADKStore(config(connection)).create_tables() == LATEST_VERSION
+    with database(connection).snapshot() as snapshot:
+        flags = dict(snapshot.execute_sql("SELECT id, compaction FROM adk_event"))
+    assert flags == {"e": False, "c": True}
+    await old.close_pool()
+
+
 async def test_drop_tables_removes_every_index_then_create_tables_starts_over(connection: dict[str, Any]) -> None:
     owned = config(connection, owner_id_column="tenant_id INT64")
     assert await SpannerADKMemoryStore(owned).create_tables() == LATEST_VERSION
     assert any("owner_idx" in sql for sql in schema(connection))
     await drop_tables(owned)
     assert schema(connection) == []
-    assert await SpannerADKMemoryStore(config(connection, owner_id_column="tenant_id INT64")).create_tables() == 2
+    assert (
+        await SpannerADKMemoryStore(config(connection, owner_id_column="tenant_id INT64")).create_tables()
+        == LATEST_VERSION
+    )
     await owned.close_pool()
 
 

@@ -41,7 +41,7 @@ from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.migrations import v0001_initial, v0002_lookups_and_vectors
 from sqlspec_adk.migrations.guard import mark_current
-from sqlspec_adk.migrations.runner import COMPONENTS
+from sqlspec_adk.migrations.runner import COMPONENTS, LATEST_VERSION
 from sqlspec_adk.migrations.teardown import drop_statements, drop_tables
 from sqlspec_adk.paramstyle import named_at
 from sqlspec_adk.records import ArtifactKey, ArtifactWrite, Expected
@@ -199,7 +199,7 @@ def test_the_fake_has_the_client_calls_the_adapter_makes(fake: type, real: type,
 async def test_create_tables_applies_ddl_outside_any_open_transaction(recorder: SpannerRecorder) -> None:
     store = build(SpannerADKMemoryStore, migrated=False)
     recorder.ddl_errors["CREATE SEARCH INDEX"] = exceptions.FailedPrecondition("Duplicate name in schema: x")
-    assert await store.create_tables() == 2
+    assert await store.create_tables() == LATEST_VERSION
     seen = words(recorder)
     # The metadata table, then the lease row (read, taken), ..., the lease given back.
     assert seen[:6] == ["begin", "DDL CREATE", "begin", "SELECT", "INSERT", "commit"]
