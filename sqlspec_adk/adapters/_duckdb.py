@@ -14,6 +14,11 @@
   per file and process, opened by its first user and closed by its last, so
   another process can open the file once every config on it closed its pool
   (ADBC's DuckDB driver; the ``duckdb`` module keeps its own instance cache).
+- :func:`open_waiting`: DuckDB admits one process per database file; opening
+  a file another process holds is retried until ``busy_timeout`` (two
+  processes starting at once, such as two ``migrate upgrade`` runs, take
+  turns instead of one failing). :func:`file_missing`: whether a database
+  file does not exist yet, so a read-only check creates none.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import importlib.util
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +53,9 @@ __all__ = [
     "close_quietly",
     "database_lock",
     "duckdb_dialect",
+    "file_missing",
     "fts_load_sql",
+    "open_waiting",
     "setup_statements",
 ]
 
@@ -111,6 +119,28 @@ def _file_key(database: str) -> str | None:
     return database if database.startswith(":memory:") else os.path.realpath(database)
 
 
+def file_missing(database: str) -> bool:
+    """Whether ``database`` names a file that does not exist yet (an in-memory database never is missing)."""
+    return not database.startswith(":memory:") and _file_key(database) is not None and not os.path.exists(database)
+
+
+#: DuckDB's message when another process holds the database file.
+FILE_LOCKED = "Could not set lock on file"
+
+
+def open_waiting(open_file: Callable[[], R], timeout: float) -> R:
+    """``open_file()``, retried for up to ``timeout`` seconds while another process holds the database file."""
+    deadline, pause = time.monotonic() + timeout, 0.01
+    while True:
+        try:
+            return open_file()
+        except Exception as error:
+            if FILE_LOCKED not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -147,8 +177,15 @@ def changed_rows(row: Sequence[Any] | None) -> int:
 
 
 def classify_duckdb(error: BaseException) -> ErrorKind | None:
-    """A unique-key violation is DUPLICATE; nothing is retried (under the lock no transaction conflicts)."""
-    return ErrorKind.DUPLICATE if "duplicate key" in str(error).lower() else None
+    """A unique-key violation is DUPLICATE, DDL finding its table, column or index there EXISTS (a catalog error
+    leaves DuckDB's transaction usable); nothing is retried (under the lock no transaction conflicts).
+
+    Read from the message: ADBC's DuckDB driver raises its own types around DuckDB's text.
+    """
+    text = str(error)
+    if "duplicate key" in text.lower():
+        return ErrorKind.DUPLICATE
+    return ErrorKind.EXISTS if "Catalog Error" in text and "already exists" in text else None
 
 
 @dataclass
@@ -161,7 +198,8 @@ class SharedInstances(Generic[R]):
     """One database instance per file and process, opened by its first user and closed by its last.
 
     ``open_instance(database)`` opens one (``database`` as the config names it;
-    a private in-memory database gets an instance per user), ``close_instance``
+    a private in-memory database gets an instance per user; a file another
+    process holds is waited for, see :func:`open_waiting`), ``close_instance``
     closes it.
     """
 
@@ -170,13 +208,14 @@ class SharedInstances(Generic[R]):
         self._shared: dict[str, _Instance[R]] = {}
         self._guard = threading.Lock()
 
-    def hold(self, database: str) -> tuple[R, Callable[[], None]]:
-        """The instance of ``database`` and the call that lets go of it (once)."""
+    def hold(self, database: str, wait: float = 0.0) -> tuple[R, Callable[[], None]]:
+        """The instance of ``database`` (waiting up to ``wait`` seconds for another process's file lock) and the
+        call that lets go of it (once)."""
         key = _file_key(database)
         with self._guard:
             held = self._shared.get(key) if key else None
             if held is None:
-                held = _Instance(self._open(database))
+                held = _Instance(open_waiting(functools.partial(self._open, database), wait))
                 if key:
                     self._shared[key] = held
             held.users += 1
@@ -220,13 +259,14 @@ def close_quietly(closable: Closable) -> None:
 _ADBC_INSTANCES: SharedInstances[AdbcConnection] = SharedInstances(_open_adbc, close_quietly)
 
 
-def adbc_connection(database: str) -> tuple[AdbcConnection, Callable[[], None]]:
-    """A new autocommit ADBC connection to this process's DuckDB instance of ``database``, and its let-go call.
+def adbc_connection(database: str, wait: float = 0.0) -> tuple[AdbcConnection, Callable[[], None]]:
+    """A new autocommit ADBC connection to this process's DuckDB instance of ``database`` (another process's
+    file lock waited for up to ``wait`` seconds), and its let-go call.
 
     Call the let-go once the connection is closed: the last one closes the
     instance, and with it the file lock.
     """
-    root, let_go = _ADBC_INSTANCES.hold(database)
+    root, let_go = _ADBC_INSTANCES.hold(database, wait)
     try:
         clone = root.adbc_clone()
         clone.adbc_connection.set_autocommit(True)  # a clone starts out in a driver-managed transaction

@@ -40,8 +40,9 @@ CLOB_BIND_CHARS = 8000
 DUPLICATE = 1
 #: Deadlock detected; can't serialize access for this transaction.
 ROLLED_BACK = frozenset({60, 8177})
-#: A CREATE found its name used, its index, primary, unique or foreign key already there.
-EXISTS_ON_CREATE = frozenset({955, 1408, 2260, 2261, 2275})
+#: A CREATE found its name used, its index, primary, unique or foreign key already there; an ALTER TABLE ADD
+#: found its column there (ORA-01430: version 2's columns on a rerun).
+EXISTS_ON_CREATE = frozenset({955, 1408, 1430, 2260, 2261, 2275})
 #: A DROP found no such table or index.
 MISSING_ON_DROP = frozenset({942, 1418})
 LOST_FULL_CODES = frozenset({"DPY-4011", "DPY-4024", "DPI-1080"})

@@ -23,7 +23,14 @@ from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.dialects.postgres import PostgresDialect
 from sqlspec_adk.engine.driver import ErrorKind
 
-__all__ = ["ADMIN_SHUTDOWN", "PostgresAsyncGlue", "PostgresSyncGlue", "classify_sqlstate", "hung_up"]
+__all__ = [
+    "ADMIN_SHUTDOWN",
+    "PostgresAsyncGlue",
+    "PostgresSyncGlue",
+    "classify_adbc_postgres",
+    "classify_sqlstate",
+    "hung_up",
+]
 
 C = TypeVar("C")
 
@@ -46,6 +53,22 @@ def classify_sqlstate(code: str | None) -> ErrorKind | None:
     if code.startswith("08"):
         return ErrorKind.LOST
     return ErrorKind.DUPLICATE if code == _DUPLICATE_STATE else None
+
+
+def classify_adbc_postgres(error: BaseException) -> ErrorKind | None:
+    """ADBC's PostgreSQL driver: a SQLSTATE's kind; libpq reports a dropped connection with no SQLSTATE, so then
+    the message tells.
+
+    Without the message check, a connection the server dropped goes back to
+    the pool and fails every later call.
+    """
+    import adbc_driver_manager.dbapi as dbapi  # here: only the ADBC adapter calls this, and the others lack ADBC
+
+    kind = classify_sqlstate(getattr(error, "sqlstate", None))
+    text = str(error) if kind is None and isinstance(error, dbapi.OperationalError) else ""
+    if "no connection to the server" in text or "terminating connection" in text:
+        return ErrorKind.UNSENT  # the statement never ran (or was aborted with the session)
+    return ErrorKind.LOST if "server closed the connection" in text else kind
 
 
 def hung_up(fileno: int) -> bool:

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from sqlspec_adk.adapters._sqlite_files import claim_sqlite_file, release_sqlite_file
+from sqlspec_adk.backend_options import SqliteOptions
 from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.protocol import Fetch, Stmt
 
@@ -38,6 +39,7 @@ __all__ = [
     "classify_sqlite",
     "connect_arguments",
     "database_file",
+    "file_missing",
     "connection_pragmas",
     "execute_stdlib",
     "is_memory_database",
@@ -61,6 +63,12 @@ def database_file(database: str) -> str | None:
     if database.startswith("file:"):
         return unquote(urlsplit(database).path)
     return database
+
+
+def file_missing(database: str) -> bool:
+    """Whether ``database`` names a file that does not exist yet (an in-memory database never is missing)."""
+    path = database_file(database)
+    return path is not None and not os.path.exists(path)
 
 
 class WriteLock:
@@ -146,17 +154,19 @@ def connect_arguments(connection_config: dict[str, Any], busy_timeout: float) ->
     return database, options
 
 
-def connection_pragmas(database: str, busy_timeout: float) -> list[str]:
+def connection_pragmas(database: str, busy_timeout: float, tuning: SqliteOptions | None = None) -> list[str]:
     """PRAGMAs run on every new connection, in order.
 
     ``busy_timeout`` comes first: switching to WAL needs a lock, and a connection opened while another
     one recovers the WAL of a crashed writer must wait for it rather than fail at once.
-    ``synchronous = FULL``: an acknowledged commit survives a power loss.
+    ``synchronous = FULL``: an acknowledged commit survives a power loss. Then the ``sqlite_cache_size``,
+    ``sqlite_mmap_size`` and ``sqlite_journal_size_limit`` settings that are set (``tuning``).
     """
     pragmas = [f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}"]
     if not is_memory_database(database):
         pragmas.append("PRAGMA journal_mode = WAL")
-    return [*pragmas, "PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL"]
+    pragmas += ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL"]
+    return [*pragmas, *(tuning.pragmas() if tuning is not None else [])]
 
 
 def classify_sqlite(error: BaseException) -> ErrorKind | None:
@@ -207,8 +217,7 @@ class StdlibGlue:
         return classify_sqlite(error)
 
     def database_missing(self) -> bool:
-        path = database_file(self.database)
-        return path is not None and not os.path.exists(path)
+        return file_missing(self.database)
 
     def claim_file(self) -> None:
         """Refuse a file ADBC's SQLite has open in this process; call before opening a connection."""

@@ -43,6 +43,9 @@ class _Portable:
     vector = "BYTEA"
     compaction_test = "(event_data->'actions'->'compaction') IS NOT NULL"
     partial_index = True
+    #: Build the compaction index before the backfill fills its column (DuckDB cannot index a table its open
+    #: transaction has updated: "Cannot create index with outstanding updates").
+    index_before_backfill = False
 
     def __init__(self, dialect: Dialect) -> None:
         self.d = dialect
@@ -74,11 +77,10 @@ class _Portable:
 
     def sessions(self) -> Sequence[str]:
         d, a = self.d, self.a
-        found = [
-            self.add_column(d.events_table, f"compaction {self.flag}"),
-            f"UPDATE {d.events_table} SET compaction = {self.true} WHERE {self.compaction_test}",
-            self.compaction_index(),
-        ]
+        backfill = f"UPDATE {d.events_table} SET compaction = {self.true} WHERE {self.compaction_test}"
+        index = self.compaction_index()
+        steps = [index, backfill] if self.index_before_backfill else [backfill, index]
+        found = [self.add_column(d.events_table, f"compaction {self.flag}"), *steps]
         if self.owner:
             columns = f"{self.owner.name}, app_name, user_id, update_time, id"
             found.append(self.index(d.session_table, a.session_table, "owner_idx", columns))
@@ -115,6 +117,7 @@ class _Duckdb(_Portable):
     vector = "FLOAT[]"
     compaction_test = "json_extract(event_data, '$.actions.compaction') IS NOT NULL"
     partial_index = False
+    index_before_backfill = True
 
 
 class _Sqlite(_Portable):

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import adbc_driver_manager.dbapi as dbapi
 
 from sqlspec_adk.adapters import _duckdb, _sqlite
-from sqlspec_adk.adapters._postgres import classify_sqlstate
+from sqlspec_adk.adapters._postgres import classify_adbc_postgres
 from sqlspec_adk.config import SyncDatabaseConfig
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.dialects.postgres import PostgresDialect
@@ -32,33 +32,21 @@ from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.paramstyle import dollar
 from sqlspec_adk.protocol import Fetch, Stmt
 
-__all__ = ["AdbcConfig"]
-
-
-def classify_adbc_postgres(error: BaseException) -> ErrorKind | None:
-    """A SQLSTATE's kind; libpq reports a dropped connection with no SQLSTATE, so then the message tells.
-
-    Without the message check, a connection the server dropped goes back to
-    the pool and fails every later call.
-    """
-    kind = classify_sqlstate(getattr(error, "sqlstate", None))
-    text = str(error) if kind is None and isinstance(error, dbapi.OperationalError) else ""
-    if "no connection to the server" in text or "terminating connection" in text:
-        return ErrorKind.UNSENT  # the statement never ran (or was aborted with the session)
-    return ErrorKind.LOST if "server closed the connection" in text else kind
+__all__ = ["AdbcConfig", "classify_adbc_postgres"]
 
 
 class _Family(NamedTuple):
     dialect: Callable[..., Dialect]
     placeholders: Callable[[str], str]  #: rewrites ``?`` placeholders for the driver
     classify: Callable[[BaseException], ErrorKind | None]
+    missing: Callable[[str], bool]  #: whether the ``uri`` names a file not made yet
     by_row: bool = False  #: DuckDB: executemany binds one row per call, and a row count is a one-row result
 
 
 _FAMILIES = {
-    "sqlite": _Family(SqliteDialect, str, _sqlite.classify_sqlite),
-    "postgresql": _Family(PostgresDialect, dollar, classify_adbc_postgres),
-    "duckdb": _Family(_duckdb.duckdb_dialect, str, _duckdb.classify_duckdb, by_row=True),
+    "sqlite": _Family(SqliteDialect, str, _sqlite.classify_sqlite, _sqlite.file_missing),
+    "postgresql": _Family(PostgresDialect, dollar, classify_adbc_postgres, lambda uri: False),
+    "duckdb": _Family(_duckdb.duckdb_dialect, str, _duckdb.classify_duckdb, _duckdb.file_missing, by_row=True),
 }
 #: ``driver_name`` may also name the driver's package (``adbc_driver_duckdb``).
 _ALIASES = {"postgres": "postgresql", **{f"adbc_driver_{name}": name for name in _FAMILIES}}
@@ -121,14 +109,14 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
         pool = _sqlite.PoolSlots(self.max_size, file, self.adk.busy_timeout)
         self._slots = _duckdb.DatabaseSlot(self.uri) if duckdb else pool
         #: What every new connection runs first: SQLite's PRAGMAs, DuckDB's LOAD of the fts extension.
-        self.setup = _sqlite.connection_pragmas(self.uri, self.adk.busy_timeout) if self.family == "sqlite" else []
+        self.setup = _sqlite.connection_pragmas(file, self.adk.busy_timeout, self.adk.backend.sqlite) if file else []
         self.setup += _duckdb.setup_statements(self.dialect) if duckdb else []
         self._guard, self._generation = threading.Lock(), 0
         self._idle: list[_Connection] = []
 
     def _connect(self) -> _Connection:
         if self.family == "duckdb":
-            connection = _Connection(*_duckdb.adbc_connection(self.uri))
+            connection = _Connection(*_duckdb.adbc_connection(self.uri, self.adk.busy_timeout))
         elif self.family == "sqlite":
             connection = _Connection(_sqlite.adbc_sqlite_connection(self.uri, self))
         else:
@@ -191,6 +179,9 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
 
     def classify(self, error: BaseException) -> ErrorKind | None:
         return self.driver.classify(error)
+
+    def database_missing(self) -> bool:
+        return self.driver.missing(self.uri)
 
     def refresh(self) -> None:
         """Drop idle connections (after a connection failure they may all be dead)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import duckdb
@@ -12,6 +12,8 @@ from sqlspec_adk.adapters._duckdb import (
     classify_duckdb,
     database_lock,
     duckdb_dialect,
+    file_missing,
+    open_waiting,
     setup_statements,
 )
 from sqlspec_adk.config import SyncDatabaseConfig
@@ -51,7 +53,9 @@ class DuckdbConfig(SyncDatabaseConfig[duckdb.DuckDBPyConnection]):
         self._lock.acquire()
         try:
             if self._connection is None:
-                connection = duckdb.connect(self.database, **self._options)
+                # Another process may hold the file (DuckDB admits one): wait for it as a busy SQLite would.
+                opened = partial(duckdb.connect, self.database, **self._options)
+                connection = open_waiting(opened, self.adk.busy_timeout)
                 try:
                     for sql in setup_statements(self.dialect):
                         connection.execute(sql)
@@ -94,6 +98,9 @@ class DuckdbConfig(SyncDatabaseConfig[duckdb.DuckDBPyConnection]):
 
     def classify(self, error: BaseException) -> ErrorKind | None:
         return classify_duckdb(error)
+
+    def database_missing(self) -> bool:
+        return file_missing(self.database)
 
     def close_pool(self) -> None:
         with self._lock:
