@@ -180,12 +180,14 @@ def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def start_upgrade(
-    target_uri: str, log: Path, *, pause_after: int = 0, start_at: float = 0.0, command: str = "upgrade"
+    target_uri: str, log: Path, *, pause_after: int = 0, wait: bool = False, command: str = "upgrade"
 ) -> subprocess.Popen[str]:
     """``sqlspec-adk migrate <command> URI`` in a new process, logging each statement it executes to ``log``
-    (see upgrade_worker.py); with ``pause_after`` it stops after that many statements and waits to be killed."""
+    (see upgrade_worker.py); with ``pause_after`` it stops after that many statements and waits to be killed;
+    with ``wait`` it starts once :func:`release` is called."""
     return subprocess.Popen(
-        [sys.executable, str(WORKER), str(log), str(start_at), str(pause_after), "migrate", command, target_uri],
+        [sys.executable, str(WORKER), str(log), "1" if wait else "0", str(pause_after), "migrate", command, target_uri],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -194,11 +196,23 @@ def start_upgrade(
     )
 
 
+def release(processes: Sequence[subprocess.Popen[str]], timeout: float = 60.0) -> None:
+    """Start waiting workers together: each has imported everything (``READY``) before any is let go."""
+    for process in processes:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "READY" in line, f"a worker did not start: {line!r} {process.stderr.read() if process.stderr else ''}"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("\n")
+        process.stdin.flush()
+
+
 def kill_when_paused(process: subprocess.Popen[str], timeout: float = 60.0) -> None:
     """Wait for the worker's ``PAUSED`` line, then kill -9 it (mid-upgrade)."""
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
-    line = process.stdout.readline()
+    line = process.stdout.readline()  # READY first
     while line and "PAUSED" not in line and time.monotonic() < deadline:
         line = process.stdout.readline()
     if "PAUSED" not in line:

@@ -1,8 +1,8 @@
 """``sqlspec-adk`` in a process of its own, for the concurrency and crash tests (run as a script).
 
-``python upgrade_worker.py LOG START_AT PAUSE_AFTER ARGS...``: waits until the
-wall-clock time ``START_AT`` (two workers started together then really run
-together; 0: at once), then runs ``sqlspec_adk.cli.main(ARGS)`` with the
+``python upgrade_worker.py LOG WAIT PAUSE_AFTER ARGS...``: once imported, prints
+``READY``; with ``WAIT`` 1 it then waits for a line on stdin (so two workers
+started together really run together), then runs ``sqlspec_adk.cli.main(ARGS)`` with the
 config's ``execute`` wrapped: every statement is appended to ``LOG`` as one
 JSON line (``{"sql": ..., "error": ...}``) once it ran, and with
 ``PAUSE_AFTER`` > 0 the process prints ``PAUSED`` after that many statements
@@ -63,7 +63,7 @@ def _wrap(config: Any, log_path: str, pause_after: int) -> None:
         config.execute = execute
 
 
-def run(log_path: str, start_at: float, pause_after: int, args: list[str]) -> int:
+def run(log_path: str, wait: bool, pause_after: int, args: list[str]) -> int:
     original = registry.config_from_uri
 
     @functools.wraps(original)
@@ -73,11 +73,11 @@ def run(log_path: str, start_at: float, pause_after: int, args: list[str]) -> in
         return driver, config
 
     registry.config_from_uri = config_from_uri
-    delay = start_at - time.time()
-    if delay > 0:
-        time.sleep(delay)
+    print("READY", flush=True)
+    if wait:
+        sys.stdin.readline()
     return main(args)
 
 
 if __name__ == "__main__":
-    sys.exit(run(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]))
+    sys.exit(run(sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), sys.argv[4:]))
