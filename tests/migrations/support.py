@@ -170,6 +170,37 @@ def _normal(value: Any, prefix: str) -> Any:
     return value.replace(prefix, "T_") if isinstance(value, str) and prefix != "\x00" else str(value)
 
 
+def apply_script(family: str, location: str, sql: str) -> None:
+    """A script of statements (a generated file, ``render``'s output) executed the way a database's own client
+    runs one: no parsing, no runner."""
+    if family == "sqlite":
+        import sqlite3
+
+        connection = sqlite3.connect(location[1:])
+        try:
+            connection.executescript(sql)
+        finally:
+            connection.close()
+    elif family == "postgres":
+        import psycopg
+
+        with psycopg.connect(PG_DSN) as connection:
+            connection.execute(sql.encode())  # several statements, no parameters: the simple query protocol
+    else:
+        import pymysql
+        from pymysql.constants import CLIENT
+
+        connection = pymysql.connect(**_mysql_connection(MYSQL_DSN, "database"), client_flag=CLIENT.MULTI_STATEMENTS)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                while cursor.nextset():
+                    pass
+            connection.commit()
+        finally:
+            connection.close()
+
+
 # ---------------------------------------------------------------------------------------------------- processes
 
 

@@ -27,8 +27,8 @@ from sqlspec_adk.migrations import LATEST_VERSION, VERSIONS, current_version, dr
 from sqlspec_adk.modes import call
 from sqlspec_adk.registry import config_from_uri, load_adapter
 from sqlspec_adk.service import SQLSpecSessionService
-from tests.backends import MYSQL_DSN, PG_DSN, _mysql_connection
-from tests.migrations.support import Family, catalog, uri
+from tests.backends import PG_DSN
+from tests.migrations.support import Family, apply_script, catalog, uri
 
 SQLITE = Family("sqlite", "sqlite", "sqlite")
 POSTGRES = Family("postgres", "psycopg_sync", "psycopg_sync")
@@ -199,34 +199,6 @@ def _drop_pg(target: str, *extra_tables: str) -> None:
 # ------------------------------------------------------------------------------------------------ Flyway
 
 
-def _apply(family: Family, location: str, sql: str) -> None:
-    """One Flyway file as plain SQL, the way a database's own client runs a script."""
-    if family.name == "sqlite":
-        connection = sqlite3.connect(location[1:])
-        try:
-            connection.executescript(sql)
-        finally:
-            connection.close()
-    elif family.name == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_DSN) as connection:
-            connection.execute(sql.encode())  # several statements, no parameters: the simple query protocol
-    else:
-        import pymysql
-        from pymysql.constants import CLIENT
-
-        connection = pymysql.connect(**_mysql_connection(MYSQL_DSN, "database"), client_flag=CLIENT.MULTI_STATEMENTS)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-                while cursor.nextset():
-                    pass
-            connection.commit()
-        finally:
-            connection.close()
-
-
 @pytest.mark.parametrize("family", [SQLITE, POSTGRES, MYSQL], ids=["sqlite", "postgres", "mysql"])
 async def test_flyway_files_in_version_order_give_the_schema_upgrade_gives(family: Family, tmp_path: Path) -> None:
     family.require()
@@ -238,7 +210,7 @@ async def test_flyway_files_in_version_order_give_the_schema_upgrade_gives(famil
     ordered = sorted(files, key=lambda path: int(path.name[1:].split("__", 1)[0]))  # V<n>__...: numeric order
     try:
         for path in ordered:
-            await asyncio.to_thread(_apply, family, applied_at, path.read_text())
+            await asyncio.to_thread(apply_script, family.name, applied_at, path.read_text())
         _, config = config_from_uri(upgraded)
         try:
             assert await upgrade(config) == LATEST_VERSION
