@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from sqlspec_adk.migrations import LATEST_VERSION, VERSIONS, components, drop_tables, read_state, upgrade
+from sqlspec_adk.migrations import LATEST_VERSION, components, drop_tables, read_state, runner, upgrade
 from sqlspec_adk.migrations.v0001_initial import statements as v1_statements
 from sqlspec_adk.modes import call
 from sqlspec_adk.registry import config_from_uri
@@ -38,18 +38,13 @@ IDS = [family.name for family in FAMILIES]
 
 
 def version_statements(target: str) -> Counter[str]:
-    """Every statement of every version for ``target``'s config, the metadata table's aside (each upgrade
-    creates it if missing, under the lock)."""
+    """Every statement of every version an empty database gets for ``target``'s config (as the runner plans
+    them), the metadata table's aside (each upgrade creates it if missing, under the lock)."""
     _, config = config_from_uri(target)
     dialect = config.dialect
     metadata = set(v1_statements(dialect, "metadata"))
-    found = Counter(
-        sql
-        for component in components(dialect.adk)
-        for version in VERSIONS
-        for sql in version.statements(dialect, component)
-        if sql not in metadata
-    )
+    steps, _ = runner._pending(dialect, runner.SchemaState(exists=True), LATEST_VERSION)
+    found = Counter(sql for step in steps for sql in step.statements if sql not in metadata)
     assert found
     return found
 
