@@ -17,10 +17,13 @@ handler.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import threading
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from sqlspec_adk.adapters._sqlite_files import claim_sqlite_file, release_sqlite_file
@@ -39,6 +42,8 @@ __all__ = [
     "connect_arguments",
     "database_file",
     "file_missing",
+    "set_up",
+    "set_up_async",
     "connection_pragmas",
     "execute_stdlib",
     "is_memory_database",
@@ -48,6 +53,8 @@ __all__ = [
 STDLIB = "the stdlib sqlite3 module (sqlite/aiosqlite adapters)"
 #: ... and the one the ADBC adapter opens them with.
 ADBC_SQLITE = "ADBC's SQLite driver (adbc adapter)"
+
+R = TypeVar("R")
 
 
 def is_memory_database(database: str) -> bool:
@@ -62,6 +69,45 @@ def database_file(database: str) -> str | None:
     if database.startswith("file:"):
         return unquote(urlsplit(database).path)
     return database
+
+
+#: SQLite's text for a lock another connection holds.
+LOCKED = "database is locked"
+
+
+def _locked(error: Exception, deadline: float) -> bool:
+    return LOCKED in str(error) and time.monotonic() < deadline
+
+
+def set_up(pragma: Callable[[], R], busy_timeout: float) -> R:
+    """Run one connection-setup PRAGMA, retried for up to ``busy_timeout`` while the database is locked.
+
+    ``PRAGMA journal_mode = WAL`` on a file not yet in WAL mode takes its lock without SQLite's busy
+    handler: two processes opening a new file at once (two replicas booting, two ``migrate upgrade``
+    runs) would otherwise fail at once with "database is locked".
+    """
+    deadline, pause = time.monotonic() + busy_timeout, 0.005
+    while True:
+        try:
+            return pragma()
+        except Exception as error:
+            if not _locked(error, deadline):
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
+async def set_up_async(pragma: Callable[[], Awaitable[R]], busy_timeout: float) -> R:
+    """:func:`set_up` for an async connection."""
+    deadline, pause = time.monotonic() + busy_timeout, 0.005
+    while True:
+        try:
+            return await pragma()
+        except Exception as error:
+            if not _locked(error, deadline):
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def file_missing(database: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, NamedTuple
 
 import adbc_driver_manager.dbapi as dbapi
@@ -125,8 +125,8 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
             connection = _Connection(adbc_driver_postgresql.dbapi.connect(self.uri, self.options, autocommit=True))
         connection.generation = self._generation
         try:
-            for sql in self.setup:
-                self.command(connection, sql)
+            for sql in self.setup:  # a new SQLite file's journal mode: see _sqlite.set_up
+                _sqlite.set_up(partial(self.command, connection, sql), self.adk.busy_timeout)
         except BaseException:
             connection.close()
             raise

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -26,6 +26,7 @@ from sqlspec_adk.adapters._sqlite import (
     connect_arguments,
     connection_pragmas,
     is_memory_database,
+    set_up_async,
     write_lock,
 )
 from sqlspec_adk.config import AsyncDatabaseConfig
@@ -96,7 +97,7 @@ class AiosqliteConfig(StdlibGlue, AsyncDatabaseConfig):
         connection._thread.daemon = True  # a forgotten close_pool must not keep the interpreter alive at exit
         await connection
         for pragma in connection_pragmas(self.database, self.adk.busy_timeout):
-            await connection.execute(pragma)
+            await set_up_async(partial(connection.execute, pragma), self.adk.busy_timeout)
         self._open.add(connection)
         return connection
 

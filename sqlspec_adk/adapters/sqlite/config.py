@@ -5,12 +5,14 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
+from functools import partial
 
 from sqlspec_adk.adapters._sqlite import (
     StdlibGlue,
     connect_arguments,
     connection_pragmas,
     is_memory_database,
+    set_up,
     write_lock,
 )
 from sqlspec_adk.config import SyncDatabaseConfig
@@ -52,7 +54,7 @@ class SqliteConfig(StdlibGlue, SyncDatabaseConfig[sqlite3.Connection]):
         self.claim_file()
         connection: sqlite3.Connection = sqlite3.connect(self.database, **self._connect_kwargs)
         for pragma in connection_pragmas(self.database, self.adk.busy_timeout):
-            connection.execute(pragma)
+            set_up(partial(connection.execute, pragma), self.adk.busy_timeout)
         return connection
 
     def acquire(self, write: bool) -> sqlite3.Connection:
