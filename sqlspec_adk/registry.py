@@ -280,13 +280,15 @@ def parse_uri(uri: str) -> ParsedURI:
     """Split ``sqlspec+<driver>://...`` into connection, adk, pool and integration settings (no import)."""
     if not isinstance(uri, str):
         raise ConfigError(f"expected a URI string like sqlspec+aiosqlite:///./adk.db, got {uri!r}")
-    scheme, sep, _ = uri.partition("://")
+    scheme, sep, rest = uri.partition("://")
     if not sep or not scheme.lower().startswith("sqlspec+"):
         raise ConfigError(f"expected a URI like sqlspec+aiosqlite:///./adk.db, got {redact_uri(uri)!r}")
     driver = canonical_driver(scheme[len("sqlspec+") :])
     entry = ADAPTERS.get(driver)
     if entry is None:
         raise ConfigError(f"unknown adapter {driver!r}; known: {', '.join(sorted(ADAPTERS))}")
+    # urlsplit parses no scheme holding "_" (sqlspec+adbc_duckdb): read every URI in its "-" spelling.
+    uri = f"{scheme_for(driver)}://{rest}"
     adk: dict[str, Any] = {}
     pool: dict[str, Any] = {}
     integration: dict[str, str] = {}

@@ -41,6 +41,12 @@ def test_query_parameters_split_into_adk_pool_and_driver() -> None:
 def test_hyphen_and_underscore_driver_names_are_the_same() -> None:
     assert parse_uri("sqlspec+cockroach-asyncpg://h/db").driver == "cockroach_asyncpg"
     assert parse_uri("sqlspec+cockroach_asyncpg://h/db").driver == "cockroach_asyncpg"
+    # The connection too: urlsplit reads no scheme holding "_", so the "_" spelling once gave the whole URI.
+    for spelling in ("adbc_duckdb", "adbc-duckdb"):
+        parsed = parse_uri(f"sqlspec+{spelling}:////tmp/x.duckdb?memory_max_results=3")
+        assert parsed.connection["uri"] == "/tmp/x.duckdb" and parsed.adk == {"memory_max_results": 3}
+    for spelling in ("psycopg_sync", "psycopg-sync"):
+        assert parse_uri(f"sqlspec+{spelling}://u@h:5/db").connection == {"conninfo": "postgresql://u@h:5/db"}
 
 
 def test_file_databases_and_mysql_parameters() -> None:
