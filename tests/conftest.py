@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sqlspec_adk.errors import ConfigError
 from tests import spanner_emulator
 from tests.backends import ADAPTERS, IN_CI, AdapterSpec, require_server, unique_tables
 
 _skipped: list[str] = []
+#: --group-commit=on|off: every config a test builds has group commit on (where the family has it) or off.
+GROUP_COMMIT: bool | None = None
 
 
 class Backend:
@@ -31,11 +35,18 @@ class Backend:
     def config(self, *, connection_config: dict[str, Any] | None = None, **adk: Any) -> Any:
         """A new config (its own pool) on the same database and tables as every other config of this test."""
         config_cls = self.spec.classes()[0]
-        config = config_cls(
-            connection_config=connection_config or self.spec.connection(self.tmp_path),
-            pool_config=dict(self.spec.pool_config),
-            extension_config={"adk": {**self.tables, **adk}},
-        )
+        settings = {**self.tables, **adk}
+        if GROUP_COMMIT is not None and "group_commit" not in settings:
+            settings["group_commit"] = GROUP_COMMIT
+        build = partial(config_cls, connection_config=connection_config or self.spec.connection(self.tmp_path))
+        try:
+            config = build(pool_config=dict(self.spec.pool_config), extension_config={"adk": settings})
+        except ConfigError:
+            if "group_commit" in adk or GROUP_COMMIT is None:
+                raise
+            # --group-commit=on, a family without it: as it is.
+            settings.pop("group_commit")
+            config = build(pool_config=dict(self.spec.pool_config), extension_config={"adk": settings})
         self._configs.append(config)
         return config
 
@@ -101,6 +112,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--adapter", default="", help="comma-separated adapter names to run the contract suite on")
+    parser.addoption(
+        "--group-commit",
+        choices=("on", "off", "default"),
+        default="default",
+        help="every config with group commit on (where the family has it) or off; default: each family's",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global GROUP_COMMIT
+    choice = config.getoption("--group-commit")
+    GROUP_COMMIT = None if choice == "default" else choice == "on"
 
 
 async def live_backend(spec: AdapterSpec, tmp_path: Path) -> AsyncIterator[Backend]:

@@ -54,20 +54,28 @@ class GroupStats:
     largest: int = 0
 
 
-def batchable(operation: Operation[Any], rules: TransactionRules) -> bool:
-    """Whether ``operation`` may share a transaction: a write, on a pooled connection, not a lone autocommit
-    statement (reads keep the pool; ``own_connection`` closes its connection; ``alone`` needs no BEGIN)."""
+def batchable(operation: Operation[Any], rules: TransactionRules, kinds: dict[str, bool]) -> bool:
+    """Whether ``operation`` may share a transaction: a write, on a pooled connection, whose first statement
+    is neither DDL (``exists_ok``: MySQL and Oracle commit implicitly at DDL) nor a lone autocommit
+    statement (``alone``). Reads keep the pool; ``own_connection`` closes its connection.
+
+    The first statement is looked at once per operation name (``kinds`` remembers it): an operation
+    kind's first statement is of one sort.
+    """
     if not operation.write or operation.own_connection:
         return False
-    if not rules.alone_autocommit:
-        return True
+    known = kinds.get(operation.name)
+    if known is not None:
+        return known
     op = operation.build()  # a fresh copy, only to look at its first statement
     try:
-        return not next(op).alone
+        first = next(op)
     except StopIteration:
-        return True
+        return True  # nothing to run; not remembered, the next one may run something
     finally:
         op.close()
+    kinds[operation.name] = result = not first.exists_ok and not (first.alone and rules.alone_autocommit)
+    return result
 
 
 class _Queue:
@@ -134,10 +142,11 @@ class SyncGroup:
         self.cap, self.rules, self.driver, self.execute = cap, rules, driver, execute
         self.stats = GroupStats()
         self._queue = _Queue(cap, self.stats)
+        self._kinds: dict[str, bool] = {}  #: operation name -> batchable
 
     def run(self, operation: Operation[T], on_retry: Callable[[int, Exception], None] | None = None) -> T:
         """Run a write operation, alone at once or in the next batch; its result, or its error raised."""
-        if not batchable(operation, self.rules):
+        if not batchable(operation, self.rules, self._kinds):
             return self._alone(operation, on_retry)
         ticket: Ticket[T] = Ticket(operation, on_retry, waiter=threading.Event())
         if self._queue.arrive(ticket):
@@ -192,6 +201,7 @@ class AsyncGroup:
     ) -> None:
         self.cap, self.rules, self.driver, self.execute = cap, rules, driver, execute
         self.stats = GroupStats()
+        self._kinds: dict[str, bool] = {}  #: operation name -> batchable
         self._queue: _Queue | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -204,7 +214,7 @@ class AsyncGroup:
 
     async def run(self, operation: Operation[T], on_retry: Callable[[int, Exception], None] | None = None) -> T:
         """Run a write operation, alone at once or in the next batch; its result, or its error raised."""
-        if not batchable(operation, self.rules):
+        if not batchable(operation, self.rules, self._kinds):
             return await self._alone(operation, on_retry)
         queue, loop = self._current()
         ticket: Ticket[T] = Ticket(operation, on_retry)

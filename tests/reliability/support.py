@@ -110,7 +110,7 @@ class Target:
         return cls(
             adapter=spec.name,
             connection=spec.connection(backend.tmp_path),
-            adk=dict(backend.tables),
+            adk={**backend.tables, **_forced_group_commit()},
             pool=dict(spec.pool_config),
             artifact_uri=(backend.tmp_path / "artifacts").as_uri(),
         )
@@ -150,6 +150,13 @@ class Target:
             pool_config=dict(self.pool if pool is None else pool),
             extension_config={"adk": {**self.adk, **adk}},
         )
+
+
+def _forced_group_commit() -> dict[str, Any]:
+    """``--group-commit=off``: the workers' configs too (``on`` is each family's own choice here)."""
+    from tests import conftest
+
+    return {"group_commit": False} if conftest.GROUP_COMMIT is False else {}
 
 
 def family_targets(backend: Any) -> list[Target]:

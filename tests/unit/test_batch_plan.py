@@ -226,3 +226,28 @@ def test_a_cancellation_thrown_into_a_batch_releases_the_connection_and_decides_
     assert driver.released == [(1, True)]
     assert "COMMIT" not in driver.log
     assert not any(ticket.done for ticket in batch)
+
+
+# ------------------------------------------------------------- what is batched
+def test_what_a_group_batches() -> None:
+    """Writes on pooled connections; not reads, own-connection writes, DDL first (MySQL commits there) or,
+    where the family autocommits them, lone statements; decided once per operation name."""
+    from sqlspec_adk.dialects.postgres import PostgresDialect
+    from sqlspec_adk.engine.group import batchable
+
+    def op(name: str, stmt: Stmt, *, write: bool = True, own: bool = False) -> Operation[Any]:
+        def build() -> Op[Any]:
+            return (yield stmt)
+
+        return Operation(name, build, write, own_connection=own)
+
+    pg = PostgresDialect.rules
+    kinds: dict[str, bool] = {}
+    assert batchable(op("append", Stmt("U")), SQLITE, {})
+    assert not batchable(op("get", Stmt("S"), write=False), SQLITE, {})
+    assert not batchable(op("migrate", Stmt("U"), own=True), SQLITE, {})
+    assert not batchable(op("migrate_step", Stmt("CREATE", exists_ok=True)), SQLITE, {})
+    assert batchable(op("lone", Stmt("U", alone=True)), SQLITE, {})
+    assert not batchable(op("lone", Stmt("U", alone=True)), pg, kinds)
+    assert kinds == {"lone": False}
+    assert not batchable(op("lone", Stmt("U")), pg, kinds)  # remembered by name
