@@ -7,6 +7,7 @@
 - ``import-adk SOURCE URI``: copy an ADK SqliteSessionService/DatabaseSessionService database.
 - ``export URI FILE`` / ``import FILE URI``: JSON Lines backups and moves between backends.
 - ``prune URI``: retention by age. ``doctor URI``: health checks in plain words.
+- ``memory reembed URI``: compute missing memory vectors, or all of them for a new embedder (resumable).
 - ``artifacts gc URI``: orphan blobs and missing content (:mod:`sqlspec_adk.artifact.gc`; dry run unless ``--delete``).
 
 Exit codes: 0 success, 1 a check failed or problems were found, 2 bad
@@ -103,6 +104,20 @@ def _build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check connection, schema, tables, search and storage")
     doctor.add_argument("uri", help=_URI_HELP)
+
+    memory = commands.add_parser("memory", help="memory maintenance")
+    memory_commands = memory.add_subparsers(dest="memory_command", required=True)
+    reembed = memory_commands.add_parser(
+        "reembed", help="compute missing memory vectors, or all of them for a new embedder (resumable)"
+    )
+    reembed.add_argument("uri", help=_URI_HELP)
+    reembed.add_argument(
+        "--embedder",
+        help="the embedder's string form (default: the URI's memory_embedder), e.g. "
+        "sentence-transformers:all-MiniLM-L6-v2, gemini:text-embedding-004, mymodule:embedder",
+    )
+    reembed.add_argument("--batch-size", type=int, default=64, help="entries per embedder call and transaction")
+    reembed.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     from sqlspec_adk.artifact.gc import register as register_artifacts
 
@@ -230,6 +245,17 @@ async def _prune(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reembed(args: argparse.Namespace) -> int:
+    from sqlspec_adk.operations.database import open_config
+    from sqlspec_adk.operations.reembed import reembed
+
+    extra = {"memory_embedder": args.embedder} if args.embedder else None
+    async with open_config(args.uri, extra) as config:
+        result = await reembed(config, batch_size=args.batch_size, progress=not args.no_progress)
+    print(result.render())
+    return 0
+
+
 async def _doctor(uri: str) -> int:
     from sqlspec_adk.operations.doctor import diagnose
 
@@ -303,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_prune(args))
         if args.command == "doctor":
             return asyncio.run(_doctor(args.uri))
+        if args.command == "memory":
+            return asyncio.run(_reembed(args))
         if args.command == "artifacts":
             return int(args.handler(args))
     except ConfigError as error:

@@ -16,6 +16,8 @@ __all__ = [
     "AlreadyExistsError",
     "ArtifactIntegrityError",
     "ConfigError",
+    "EmbedderMismatchError",
+    "EmbeddingError",
     "EventConflictError",
     "InputValidationError",
     "InvalidStateError",
@@ -47,3 +49,35 @@ class EventConflictError(ValueError):
 
 class MigrationError(RuntimeError):
     """The schema cannot be used or upgraded as it is; the message says what to run or install."""
+
+
+class EmbeddingError(RuntimeError):
+    """An embedder failed or returned something unusable; nothing was written.
+
+    ``embedder`` is the embedder's name, ``reason`` what was wrong.
+    """
+
+    def __init__(self, embedder: str, reason: str) -> None:
+        super().__init__(f"embedder {embedder!r}: {reason}")
+        self.embedder = embedder
+        self.reason = reason
+
+
+class EmbedderMismatchError(ConfigError):
+    """The memory table's vectors were made by another embedder than the one configured.
+
+    ``recorded`` and ``configured`` are ``(name, dimensions)``. Vectors of two
+    models cannot be compared, so a store refuses to search or write them
+    mixed; ``sqlspec-adk memory reembed`` recomputes the stored vectors with the
+    configured embedder and records it.
+    """
+
+    def __init__(self, recorded: tuple[str, int], configured: tuple[str, int], table: str) -> None:
+        super().__init__(
+            f"the vectors in memory table {table} were made by embedder {recorded[0]!r} ({recorded[1]} dimensions), "
+            f"but this store is configured with {configured[0]!r} ({configured[1]} dimensions): run "
+            "'sqlspec-adk memory reembed <database URI> --embedder <string form>' to recompute them with the "
+            "configured embedder, or configure the recorded one"
+        )
+        self.recorded = recorded
+        self.configured = configured

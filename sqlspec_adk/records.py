@@ -157,6 +157,10 @@ class MemoryWrite:
     custom_metadata_json: str | None
     search_text: str
     owner_id: Any = None
+    #: The entry's text as an embedder reads it (its text parts, thoughts excluded); "" when it has none.
+    text: str = ""
+    #: The entry's unit vector, computed before the write transaction (None: no embedder, or no text).
+    embedding: tuple[float, ...] | None = None
 
 
 #: Filename prefix that makes an artifact user-scoped (shared by the user's sessions).

@@ -231,7 +231,7 @@ def load_adapter(driver: str) -> tuple[Any, Any, Any, Any]:
 def _adk_value(key: str, value: str) -> Any:
     if key in BOOL_KEYS or key == "memory_use_fts":
         return parse_bool(value, key)
-    if key == "memory_max_results":
+    if key in ("memory_max_results", "memory_vector_cache_mb"):
         try:
             return int(value)
         except ValueError as error:

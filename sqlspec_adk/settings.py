@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.identifiers import ColumnDefinition, parse_column_definition, validate_identifier
 
-__all__ = ["BOOL_KEYS", "KNOWN_KEYS", "ADKConfig"]
+if TYPE_CHECKING:
+    from sqlspec_adk.memory.embedders.base import Embedder
+
+__all__ = ["BOOL_KEYS", "KNOWN_KEYS", "SEARCH_MODES", "ADKConfig"]
+
+#: ``memory_search_mode`` values: full-text only, vectors only, or both fused.
+SEARCH_MODES = ("lexical", "semantic", "hybrid")
 
 _TABLE_KEYS: dict[str, str] = {
     "session_table": "adk_session",
@@ -48,6 +54,9 @@ _OTHER_KEYS = (
     "fts_config",
     "busy_timeout",
     "group_commit_max",
+    "memory_embedder",
+    "memory_search_mode",
+    "memory_vector_cache_mb",
 )
 KNOWN_KEYS = frozenset((*_TABLE_KEYS, *BOOL_KEYS, *_OTHER_KEYS))
 
@@ -69,6 +78,12 @@ class ADKConfig:
     ``group_commit``: writes arriving while a write transaction is in flight
     share the next transaction (None: the SQL family's default);
     ``group_commit_max`` caps the operations in one.
+    ``memory_embedder`` is an ``Embedder`` (a string form is resolved here, so a
+    bad one fails at construction); with one, ingest stores a vector per entry
+    and ``memory_search_mode`` defaults to ``"hybrid"`` (else ``"lexical"``;
+    ``"semantic"``/``"hybrid"`` need an embedder). ``memory_vector_cache_mb``
+    bounds the stored vectors a store keeps in memory for the families that
+    score vectors outside SQL (0: none kept, every search streams them).
     """
 
     session_table: str = "adk_session"
@@ -96,6 +111,9 @@ class ADKConfig:
     schema: str | None = None
     fts_config: str = "english"
     busy_timeout: float = 5.0
+    memory_embedder: Embedder | None = field(default=None, compare=False)
+    memory_search_mode: str = "lexical"
+    memory_vector_cache_mb: int = 256
     group_commit: bool | None = None
     group_commit_max: int = 64
 
@@ -159,7 +177,41 @@ class ADKConfig:
                     f"extension_config['adk']['group_commit_max'] must be an integer in 1..1000, got {value!r}"
                 )
             values["group_commit_max"] = value
+        values.update(_memory_search(raw))
         return cls(**values)
+
+
+def _memory_search(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``memory_embedder`` (resolved), ``memory_search_mode`` and ``memory_vector_cache_mb``, checked together."""
+    values: dict[str, Any] = {}
+    embedder = raw.get("memory_embedder")
+    if embedder is not None:
+        # Late import: the embedders' string forms import the built-in embedder classes, which this
+        # data module does not otherwise need (and a config without an embedder never loads them).
+        from sqlspec_adk.memory.embedders.strings import resolve_embedder
+
+        values["memory_embedder"] = resolve_embedder(embedder)
+    mode = raw.get("memory_search_mode")
+    if mode is None:
+        mode = "hybrid" if embedder is not None else "lexical"
+    if mode not in SEARCH_MODES:
+        raise ConfigError(
+            f"extension_config['adk']['memory_search_mode'] must be one of {', '.join(SEARCH_MODES)}, got {mode!r}"
+        )
+    if mode != "lexical" and embedder is None:
+        raise ConfigError(
+            f"extension_config['adk']['memory_search_mode'] is {mode!r}, which needs an embedder: set "
+            "memory_embedder (an Embedder, or a string form such as 'sentence-transformers:all-MiniLM-L6-v2')"
+        )
+    values["memory_search_mode"] = mode
+    if "memory_vector_cache_mb" in raw:
+        size = raw["memory_vector_cache_mb"]
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= 1_000_000:
+            raise ConfigError(
+                f"extension_config['adk']['memory_vector_cache_mb'] must be an integer in 0..1000000, got {size!r}"
+            )
+        values["memory_vector_cache_mb"] = size
+    return values
 
 
 def _require_bool(value: object, key: str) -> bool:

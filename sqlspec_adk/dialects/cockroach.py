@@ -26,17 +26,39 @@ Never run against a real CockroachDB here: see docs/backends/cockroachdb.md.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from functools import cached_property
+from typing import Any, ClassVar
 
 from sqlspec_adk.dialects.memory import MemorySQL
 from sqlspec_adk.dialects.postgres import PostgresDialect, PostgresMemorySQL
-from sqlspec_adk.protocol import TransactionRules
+from sqlspec_adk.protocol import Op, TransactionRules
+from sqlspec_adk.vectors import floats_bytes
 
 __all__ = ["CockroachDialect", "CockroachMemorySQL"]
 
 
 class CockroachMemorySQL(PostgresMemorySQL):
-    """The PostgreSQL memory SQL as is: its search ranks in SQL, with no function CockroachDB lacks."""
+    """The PostgreSQL memory SQL as is: its search ranks in SQL, with no function CockroachDB lacks.
+
+    Vectors: ``real[]`` read as the driver's array (CockroachDB has no ``array_send``), ranked by the
+    store (no pgvector; CockroachDB's own VECTOR type is not used).
+    """
+
+    vector_select = "embedding"
+
+    def vector_value(self, value: Any) -> bytes | None:
+        return None if value is None else floats_bytes(value)
+
+    @cached_property
+    def vector_index_dimensions(self) -> int | None:
+        return None
+
+    def vector_ranking_op(self) -> Op[str]:
+        yield from ()
+        return "cache"
+
+    def vector_statements(self) -> list[str]:
+        return MemorySQL.vector_statements(self)
 
 
 class CockroachDialect(PostgresDialect):

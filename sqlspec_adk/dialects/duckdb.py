@@ -156,6 +156,33 @@ class DuckdbMemorySQL(DuckdbCore, MemorySQL):
             texts += [self.fts_build_sql, self.doc_counts_stmt(["token"]).sql]
         return texts
 
+    # ------------------------------------------------------------- vectors
+    # ``embedding`` is ``FLOAT[]`` (schema version 2), bound as a list and ranked in SQL by the core
+    # ``list_cosine_similarity`` (exact, no index). Measured on 20,000 384-dimension rows: casting each
+    # row to ``FLOAT[384]`` for ``array_cosine_similarity`` costs about 40% more than scoring the list.
+    # No revisions: nothing caches DuckDB's vectors.
+    vector_ranking: ClassVar[str] = "sql"
+    revisions: ClassVar[bool] = False
+    vector_placeholder = "CAST(? AS FLOAT[])"
+
+    def vector_param(self, vector: Sequence[float] | None) -> Any:
+        return None if vector is None else [float(value) for value in vector]
+
+    def vector_search_stmt(
+        self, app_name: str, user_id: str, vector: Sequence[float], limit: int, owner: Any = None
+    ) -> Stmt:
+        """The nearest live entries by cosine; vectors of another length (a reembed under way) are left out."""
+        columns = ", ".join(MEMORY_COLUMNS)
+        sql = (
+            f"SELECT {self.select_columns}, score FROM (SELECT {columns}, "
+            "list_cosine_similarity(embedding, CAST(? AS FLOAT[])) AS score "
+            f"FROM {self.memory_table} WHERE {self.scope_sql(owner)} AND content_json IS NOT NULL "
+            "AND len(embedding) = ?) scored "
+            f"ORDER BY score DESC, timestamp DESC, id {self.limit_sql}"
+        )
+        params = (self.vector_param(vector), *self.scope_params(app_name, user_id, owner), len(vector), limit)
+        return Stmt(sql, params, Fetch.ALL)
+
     # ------------------------------------------------------------- operations
     def refresh_memory_index(self) -> Op[bool]:
         """Rebuild the full-text index if a write marked it stale; return whether it was rebuilt."""

@@ -43,7 +43,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from sqlspec_adk.converters import decode_state
-from sqlspec_adk.dialects.common import DialectCore
+from sqlspec_adk.dialects.memory_vectors import VectorSQL
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from sqlspec_adk.records import MemoryRecord, MemoryWrite
@@ -111,7 +111,7 @@ def prune_common_tokens(
     return [token for token in present if doc_counts[token] <= ceiling or doc_counts[token] == rarest]
 
 
-class MemorySQL(DialectCore):
+class MemorySQL(VectorSQL):
     """Memory statements and operations; a family subclasses it with its own core mixin."""
 
     #: Whether this family has a native full-text search the memory store can use.
@@ -151,9 +151,14 @@ class MemorySQL(DialectCore):
     @cached_property
     def insert_head(self) -> str:
         """``INSERT INTO memory (...) VALUES (...)`` for one entry (see :meth:`upsert_params`)."""
-        columns = [*self.insert_columns, "content_json", "custom_metadata", "search_text"]
-        values = ["?" for _ in self.insert_columns] + [self.json.param, self.json.param, "?"]
+        columns = [*self.insert_columns, "content_json", "custom_metadata", "search_text", *self.vector_write_columns]
+        values = ["?" for _ in self.insert_columns] + [self.json.param, self.json.param, "?", *self.vector_write_values]
         return f"INSERT INTO {self.memory_table} ({', '.join(columns)}) VALUES ({', '.join(values)})"
+
+    @cached_property
+    def updated_columns(self) -> list[str]:
+        """Columns an explicit entry with a stored id replaces: :data:`UPDATED_COLUMNS`, the vector and its stamp."""
+        return [*UPDATED_COLUMNS, *self.vector_write_columns]
 
     def upsert_sql(self, replace: bool) -> str:
         """Insert one entry; on a duplicate ``(app_name, user_id, event_id)`` keep the row, or replace its content.
@@ -165,11 +170,12 @@ class MemorySQL(DialectCore):
             # No conflict target: every unique key (the row id too) is an arbiter, so two
             # writers adding the same event at once never raise a unique violation.
             return f"{self.insert_head} ON CONFLICT DO NOTHING"
-        updates = ", ".join(f"{column} = excluded.{column}" for column in UPDATED_COLUMNS)
+        updates = ", ".join(f"{column} = excluded.{column}" for column in self.updated_columns)
         return f"{self.insert_head} ON CONFLICT (app_name, user_id, event_id) DO UPDATE SET {updates}"
 
-    def upsert_params(self, write: MemoryWrite) -> tuple[Any, ...]:
-        """The parameters of :meth:`upsert_sql` for one entry."""
+    def upsert_params(self, write: MemoryWrite, revision: int | None = None) -> tuple[Any, ...]:
+        """The parameters of :meth:`upsert_sql` for one entry (``revision``: its (app, user)'s, see
+        :meth:`~sqlspec_adk.dialects.memory_vectors.VectorSQL.bump_revision`)."""
         params: tuple[Any, ...] = (
             self.row_id(write.app_name, write.user_id, write.event_id),
             write.app_name,
@@ -182,7 +188,8 @@ class MemorySQL(DialectCore):
         if self.owner:
             params += (write.owner_id,)
         metadata = None if write.custom_metadata_json is None else self.json.text(write.custom_metadata_json)
-        return (*params, self.json.text(write.content_json), metadata, write.search_text)
+        vector = self.vector_write_params(write.embedding, revision)
+        return (*params, self.json.text(write.content_json), metadata, write.search_text, *vector)
 
     def token_pattern(self, token: str) -> str:
         """The LIKE pattern matching ``token`` as a whole word of a padded ``search_text``."""
@@ -230,8 +237,10 @@ class MemorySQL(DialectCore):
         )
 
     def forget_sql(self, owner: Any = None) -> str:
+        # The vector goes with the content: it was computed from it.
+        vector = f"{self.vector_column} = NULL, " if self.stores_vectors else ""
         return (
-            f"UPDATE {self.memory_table} SET content_json = NULL, custom_metadata = NULL, author = NULL, "
+            f"UPDATE {self.memory_table} SET content_json = NULL, custom_metadata = NULL, author = NULL, {vector}"
             f"search_text = ? WHERE {self.scope_sql(owner)} AND event_id = ? AND content_json IS NOT NULL"
         )
 
@@ -241,7 +250,7 @@ class MemorySQL(DialectCore):
         texts.append(self.fallback_search_stmt("a", "u", ["token"], 1).sql)
         if self.memory_fts:
             texts.append(self.fts_search_stmt("a", "u", ["token"], 1).sql)
-        return texts
+        return [*texts, *self.vector_statements()]
 
     # ------------------------------------------------------------- operations
     def add_memory_entries(self, writes: Sequence[MemoryWrite], *, replace: bool) -> Op[None]:
@@ -251,10 +260,18 @@ class MemorySQL(DialectCore):
         (explicit entries: the newest write wins, and a tombstone is revived);
         without it the stored row is kept as is (events never change, and a
         deleted event stays deleted).
+
+        Where writes bump revisions (:attr:`revisions`), each (app, user)
+        written is bumped first, in key order (so two writers never wait on each
+        other's rows in opposite orders), and its rows are stamped with it.
         """
         if not writes:
             return
-        params = [self.upsert_params(w) for w in writes]
+        revisions: dict[tuple[str, str], int] = {}
+        if self.revisions and self.stores_vectors:
+            for scope in sorted({(w.app_name, w.user_id) for w in writes}):
+                revisions[scope] = yield from self.bump_revision(*scope)
+        params = [self.upsert_params(w, revisions.get((w.app_name, w.user_id))) for w in writes]
         # Families whose insert-if-absent raises on a concurrent insert get that batch rerun (engine).
         yield Stmt(self.upsert_sql(False), params, many=True, duplicate_is_zero=self.insert_skip_raises)
         if replace:

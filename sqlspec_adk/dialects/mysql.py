@@ -28,6 +28,7 @@ and how their results map back.
 
 from __future__ import annotations
 
+import base64
 import unicodedata
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -49,6 +50,7 @@ from sqlspec_adk.records import (
     SessionSnapshot,
 )
 from sqlspec_adk.settings import ADKConfig
+from sqlspec_adk.vectors import vector_bytes
 
 __all__ = ["KEY_LENGTHS", "MysqlDialect", "check_key_lengths"]
 
@@ -165,9 +167,21 @@ class MysqlMemorySQL(MysqlCore, MemorySQL):
         REPLACE rather than ``ON DUPLICATE KEY UPDATE c = VALUES(c)``, which
         MySQL 8.0.20+ deprecates (MariaDB has no ``AS new`` row alias).
         """
-        columns = [*self.insert_columns, "content_json", "custom_metadata", "search_text"]
-        values = ["?" for _ in self.insert_columns] + [self.json.param, self.json.param, "?"]
+        columns = [*self.insert_columns, "content_json", "custom_metadata", "search_text", *self.vector_write_columns]
+        values = ["?" for _ in self.insert_columns] + [self.json.param, self.json.param, "?", *self.vector_write_values]
         return f"REPLACE INTO {self.memory_table} ({', '.join(columns)}) VALUES ({', '.join(values)})"
+
+    # Vectors: float32 bytes in the LONGBLOB ``embedding``, bound as base64 text and ranked by the store.
+    # Text, not bytes: aiomysql 0.3.2 escapes bytes with PyMySQL's escape_bytes_prefixed, which PyMySQL
+    # 1.2 replaced with a string ("DO NOT IMPORT THIS!!!"), so a bytes parameter fails there.
+    vector_placeholder = "FROM_BASE64(?)"
+
+    def vector_param(self, vector: Sequence[float] | None) -> Any:
+        return None if vector is None else base64.b64encode(vector_bytes(vector)).decode("ascii")
+
+    def bump_revision(self, app_name: str, user_id: str) -> Op[int]:
+        """No RETURNING here: create the revision row if absent, update it (its lock), read it back."""
+        return (yield from self.bump_revision_portable(app_name, user_id))
 
     def upsert_sql(self, replace: bool) -> str:
         """Keep the stored row on a duplicate key (a no-op update never raises), or replace it."""

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from typing import Any, ClassVar
 
 from sqlspec_adk.dialects.artifacts import ArtifactSQL
@@ -50,6 +49,7 @@ from sqlspec_adk.dialects.memory import UPDATED_COLUMNS, MemorySQL
 from sqlspec_adk.dialects.sessions import SessionSQL
 from sqlspec_adk.protocol import Fetch, Op, Stmt, TransactionRules
 from sqlspec_adk.settings import ADKConfig
+from sqlspec_adk.vectors import vector_text
 
 __all__ = ["READ_ONLY", "OracleDialect", "OracleJsonCodec", "plain_json"]
 
@@ -132,21 +132,91 @@ class OracleSessionSQL(OracleCore, SessionSQL):
 
 
 class OracleMemorySQL(OracleCore, MemorySQL):
-    """MERGE upserts and Oracle Text search."""
+    """MERGE upserts and Oracle Text search.
+
+    Vectors: before 23ai a float32 ``BLOB`` (``embedding``) ranked by the store;
+    on 23ai (``native_vector``, set from the server version like native JSON)
+    a ``VECTOR(*, FLOAT32)`` column (``embedding_vector``, schema version 5),
+    bound as array text through ``TO_VECTOR`` and ranked in SQL with
+    ``VECTOR_DISTANCE(..., COSINE)``. The 23ai path has never run against a
+    server here: it is checked by sqlglot and recorded statements only.
+    """
 
     has_fts: ClassVar[bool] = True
 
-    @cached_property
+    def __init__(self, adk: ADKConfig) -> None:
+        super().__init__(adk)
+        self._native_vector = False
+
+    @property
+    def native_vector(self) -> bool:
+        """Oracle 23ai or later: the VECTOR column and VECTOR_DISTANCE (see the class docstring)."""
+        return self._native_vector
+
+    @native_vector.setter
+    def native_vector(self, native: bool) -> None:
+        self._native_vector = native
+        self.vector_column = "embedding_vector" if native else "embedding"
+        self.vector_placeholder = "TO_VECTOR(?, *, FLOAT32)" if native else "?"
+
+    def vector_param(self, vector: Sequence[float] | None) -> Any:
+        if vector is None or not self.native_vector:
+            return super().vector_param(vector)
+        return vector_text(vector, "[]")
+
+    # Properties, not cached: they follow native_vector, which the first connection sets.
+    @property
+    def vector_write_columns(self) -> list[str]:
+        return [self.vector_column, "vrev"]
+
+    @property
+    def vector_write_values(self) -> list[str]:
+        return [self.vector_placeholder, "?"]
+
+    @property
+    def updated_columns(self) -> list[str]:
+        return [*UPDATED_COLUMNS, *self.vector_write_columns]
+
+    @property
+    def set_vector_sql(self) -> str:
+        return self.set_vector_text()
+
+    def vector_ranking_op(self) -> Op[str]:
+        yield from ()
+        return "sql" if self.native_vector else "cache"
+
+    def vector_search_stmt(
+        self, app_name: str, user_id: str, vector: Sequence[float], limit: int, owner: Any = None
+    ) -> Stmt:
+        """23ai: exact nearest neighbours by ``VECTOR_DISTANCE`` (cosine) over the (app, user)'s entries."""
+        distance = "VECTOR_DISTANCE(embedding_vector, TO_VECTOR(?, *, FLOAT32), COSINE)"
+        sql = (
+            f"SELECT {self.select_columns}, 1 - {distance} AS score FROM {self.memory_table} "
+            f"WHERE {self.scope_sql(owner)} AND content_json IS NOT NULL AND embedding_vector IS NOT NULL "
+            f"ORDER BY {distance} {self.limit_sql}"
+        )
+        text = vector_text(vector, "[]")
+        return Stmt(sql, (text, *self.scope_params(app_name, user_id, owner), text, limit), Fetch.ALL)
+
+    def vector_statements(self) -> list[str]:
+        texts = super().vector_statements()
+        return [*texts, self.vector_search_stmt("a", "u", [1.0, 0.0], 1).sql]
+
+    @property
     def upsert_columns(self) -> tuple[list[str], list[str]]:
         """(columns, value expressions) of one memory entry, in :meth:`upsert_params` order."""
-        columns = [*self.insert_columns, "content_json", "custom_metadata", "search_text"]
-        values = ["?" for _ in self.insert_columns] + [self.json.param, self.json.param, "?"]
+        columns = [*self.insert_columns, "content_json", "custom_metadata", "search_text", *self.vector_write_columns]
+        values = ["?" for _ in self.insert_columns] + [self.json.param, self.json.param, "?", *self.vector_write_values]
         return columns, values
 
     def upsert_sql(self, replace: bool) -> str:
         columns, values = self.upsert_columns
         keys = ("app_name", "user_id", "event_id")
-        return self.merge_sql(self.memory_table, columns, values, keys, UPDATED_COLUMNS if replace else ())
+        return self.merge_sql(self.memory_table, columns, values, keys, self.updated_columns if replace else ())
+
+    def bump_revision(self, app_name: str, user_id: str) -> Op[int]:
+        """No RETURNING into a fetch here: create the revision row if absent, update it (its lock), read it."""
+        return (yield from self.bump_revision_portable(app_name, user_id))
 
     def fts_search_stmt(
         self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
@@ -174,6 +244,7 @@ class OracleDialect(OracleCore, Dialect):
     rules: ClassVar[TransactionRules] = TransactionRules(begin_write=(), begin_read=(READ_ONLY,))
     sessions_class = OracleSessionSQL
     memory_class = OracleMemorySQL
+    memory: OracleMemorySQL
     artifacts_class = OracleArtifactSQL
 
     def __init__(self, adk: ADKConfig) -> None:
@@ -184,3 +255,4 @@ class OracleDialect(OracleCore, Dialect):
     def observe_server_version(self, version: str) -> None:
         """Record the server version (``connection.version``, e.g. ``"19.23.0.0.0"``) before its DDL renders."""
         self.native_json = int(version.split(".", 1)[0]) >= 21
+        self.memory.native_vector = int(version.split(".", 1)[0]) >= 23

@@ -194,14 +194,17 @@ class SpannerMemorySQL(SpannerCore, MemorySQL):
     """Skip-if-present inserts by row id, UPDATE-then-insert upserts, SEARCH/SCORE full-text search."""
 
     has_fts: ClassVar[bool] = True
+    # Vectors (ARRAY<FLOAT32>, COSINE_DISTANCE) are not written here yet; no revisions: nothing caches them.
+    stores_vectors: ClassVar[bool] = False
+    revisions: ClassVar[bool] = False
 
     def token_pattern(self, token: str) -> str:
         # In its index spelling a token is letters and digits only: nothing in it is a LIKE wildcard.
         return f"% {index_token(token)} %"
 
-    def upsert_params(self, write: MemoryWrite) -> tuple[Any, ...]:
+    def upsert_params(self, write: MemoryWrite, revision: int | None = None) -> tuple[Any, ...]:
         """The portable parameters, with ``search_text`` in its index spelling (:func:`index_text`)."""
-        *params, text = super().upsert_params(write)
+        *params, text = super().upsert_params(write, revision)
         return (*params, index_text(text))
 
     def token_match_sql(self) -> str:

@@ -38,7 +38,8 @@ def event_write(
     """The row for one event, or None when it has nothing to search (no text, or a partial event)."""
     if event.partial or event.content is None:
         return None
-    indexed = search_text(content_text(event.content))
+    text = content_text(event.content)
+    indexed = search_text(text)
     if not indexed.strip():
         return None
     content_json = positional_floats(event.content.model_dump_json(exclude_none=True))
@@ -58,6 +59,7 @@ def event_write(
         custom_metadata_json=metadata_json,
         search_text=indexed,
         owner_id=owner_id,
+        text=text,
     )
 
 
@@ -74,6 +76,7 @@ def entry_write(
     if not isinstance(memory_id, str):
         raise ValueError(f"MemoryEntry.id must be a string, got {memory_id!r}")
     metadata = {**(custom_metadata or {}), **entry.custom_metadata}
+    text = content_text(entry.content)
     return MemoryWrite(
         app_name=app_name,
         user_id=user_id,
@@ -83,8 +86,9 @@ def entry_write(
         timestamp=parse_timestamp(entry.timestamp, now),
         content_json=positional_floats(entry.content.model_dump_json(exclude_none=True)),
         custom_metadata_json=encode_metadata(metadata),
-        search_text=search_text(content_text(entry.content)),
+        search_text=search_text(text),
         owner_id=owner_id,
+        text=text,
     )
 
 

@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 
 import sqlspec_adk.migrations.v0001_initial as v0001_initial
 import sqlspec_adk.migrations.v0002_lookups_and_vectors as v0002_lookups_and_vectors
+import sqlspec_adk.migrations.v0005_vectors as v0005_vectors
 from sqlspec_adk.config import DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.errors import MigrationError
@@ -69,7 +70,7 @@ __all__ = [
 T = TypeVar("T")
 
 #: The released versions, oldest first. A new version is a new module appended here; a released one never changes.
-VERSIONS: tuple[ModuleType, ...] = (v0001_initial, v0002_lookups_and_vectors)
+VERSIONS: tuple[ModuleType, ...] = (v0001_initial, v0002_lookups_and_vectors, v0005_vectors)
 LATEST_VERSION: int = VERSIONS[-1].VERSION
 COMPONENTS = ("sessions", "memory", "artifacts")
 VERSION_KEY = "schema_version"
@@ -109,6 +110,9 @@ def options_signature(dialect: Dialect, component: str) -> str:
     if component == "memory":
         options["fts"] = dialect.memory.memory_fts
         options["fts_config"] = adk.fts_config
+        dimensions = dialect.memory.vector_index_dimensions
+        if dimensions is not None:  # only where the vector index's DDL depends on it (PostgreSQL)
+            options["vector_index"] = dimensions
     return json.dumps(options, sort_keys=True)
 
 

@@ -17,6 +17,8 @@ def drop_statements(dialect: Dialect) -> list[Stmt]:
     first: list[str] = []
     tables = [d.events_table, d.session_table, d.user_state_table, d.app_state_table]
     tables += [d.memory_table, d.artifact_table, d.metadata_table]
+    if d.memory.revisions:
+        tables.append(d.memory.revision_table)  # version 5's
     if d.family == "sqlite" and a.enable_memory:
         first = [f"DROP TABLE IF EXISTS {d.table(a.memory_table + suffix)}" for suffix in ("_fts", "_fts_vocab")]
     if d.family == "duckdb":

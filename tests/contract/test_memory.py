@@ -1,5 +1,6 @@
 # ruff: noqa: RUF001  (Greek, Cyrillic and full-width letters are the point of these tests)
-"""Memory contract: SQLSpecMemoryService on every adapter, with full-text search on and off.
+"""Memory contract: SQLSpecMemoryService on every adapter, with full-text search on and off, and (for
+what holds in every mode) semantic and hybrid search with the FakeEmbedder.
 
 Search tests run twice where the dialect has full-text search (``memory_use_fts``
 true and false), so the native index and the portable fallback keep the same
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +25,7 @@ from google.adk.sessions.session import Session
 from google.genai import types
 
 from sqlspec_adk.errors import ConfigError
+from sqlspec_adk.memory.embedders import FakeEmbedder
 from sqlspec_adk.memory.service import SQLSpecMemoryService
 from sqlspec_adk.modes import call
 from sqlspec_adk.tokens import tokenize
@@ -64,8 +67,48 @@ def fts(request: pytest.FixtureRequest, backend: Any) -> bool:
     return bool(request.param)
 
 
-async def memory(backend: Any, fts: bool, config: Any = None, **adk: Any) -> SQLSpecMemoryService:
-    service: SQLSpecMemoryService = await backend.memory(config, memory_use_fts=fts, **adk)
+@dataclass(frozen=True)
+class Mode:
+    """How a test's memory searches: ``search`` (lexical, semantic or hybrid, with the FakeEmbedder) and the
+    lexical part's full-text setting (None: the dialect's default). The fake embedder hashes words into its
+    dimensions, so two words can cancel out; 1,024 dimensions keep this file's words apart."""
+
+    search: str
+    fts: bool | None
+
+    def settings(self) -> dict[str, Any]:
+        found: dict[str, Any] = {} if self.fts is None else {"memory_use_fts": self.fts}
+        if self.search != "lexical":
+            found.update(memory_search_mode=self.search, memory_embedder=FakeEmbedder(1024))
+        return found
+
+
+MODES = {
+    "fts": Mode("lexical", True),
+    "fallback": Mode("lexical", False),
+    "hybrid": Mode("hybrid", None),
+    "semantic": Mode("semantic", None),
+}
+
+
+@pytest.fixture(params=list(MODES))
+def mode(request: pytest.FixtureRequest, backend: Any) -> Mode:
+    """Every search mode, for the contract that holds whatever ranks the entries (ingest, dedup, deletes,
+    scope, restarts, concurrency); the lexical-only contract takes ``fts``."""
+    found = MODES[request.param]
+    if found.fts and not has_fts(backend):
+        pytest.skip(f"{backend.name}: the dialect has no full-text search")
+    if found.search != "lexical" and not backend.spec.classes()[0].dialect_class.memory_class.stores_vectors:
+        pytest.skip(f"{backend.name}: this family stores no vectors yet")
+    return found
+
+
+def settings(mode: bool | Mode) -> dict[str, Any]:
+    return {"memory_use_fts": mode} if isinstance(mode, bool) else mode.settings()
+
+
+async def memory(backend: Any, fts: bool | Mode, config: Any = None, **adk: Any) -> SQLSpecMemoryService:
+    service: SQLSpecMemoryService = await backend.memory(config, **settings(fts), **adk)
     return service
 
 
@@ -76,8 +119,8 @@ async def search(
 
 
 # ------------------------------------------------------------------ ingestion
-async def test_session_events_are_found_ranked_and_complete(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_session_events_are_found_ranked_and_complete(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
     both = event("We had a croissant at the café in Paris", author="user", timestamp=1_700_000_000.5)
     events = [
         event("The weather in Paris was grey", timestamp=1_700_000_001.0),
@@ -101,8 +144,8 @@ async def test_session_events_are_found_ranked_and_complete(backend: Any, fts: b
     assert "Nothing to see here" not in texts(response)
 
 
-async def test_content_round_trips_losslessly(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_content_round_trips_losslessly(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
     rich = types.Content(
         role="model",
         parts=[
@@ -120,8 +163,8 @@ async def test_content_round_trips_losslessly(backend: Any, fts: bool) -> None:
     assert (await search(service, "reasoning")).memories == []
 
 
-async def test_events_without_text_are_skipped(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_events_without_text_are_skipped(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
     image_only = Event(
         author="user",
         content=types.Content(parts=[types.Part(inline_data=types.Blob(data=b"x", mime_type="image/png"))]),
@@ -133,8 +176,8 @@ async def test_events_without_text_are_skipped(backend: Any, fts: bool) -> None:
     assert await stored_rows(service) == 0
 
 
-async def test_readding_never_duplicates(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_readding_never_duplicates(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
     events = [event(f"note number {i} about kiwis", timestamp=1000.0 + i) for i in range(3)]
     await service.add_session_to_memory(session_of(events))
     await service.add_session_to_memory(session_of(events))
@@ -152,8 +195,8 @@ async def test_readding_never_duplicates(backend: Any, fts: bool) -> None:
     assert await stored_rows(service) == 4
 
 
-async def test_add_events_delta_keeps_session_and_metadata(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_add_events_delta_keeps_session_and_metadata(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
     turn = [event("remember the blue umbrella", timestamp=10.0), event("sure, blue umbrella noted", author="model")]
     await service.add_events_to_memory(
         app_name=APP, user_id=USER, events=turn, session_id="s9", custom_metadata={"source": "turn", "ttl_days": 30}
@@ -166,8 +209,8 @@ async def test_add_events_delta_keeps_session_and_metadata(backend: Any, fts: bo
     assert {r["event_id"] for r in records} == {e.id for e in turn}
 
 
-async def test_bad_custom_metadata_is_refused_before_writing(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_bad_custom_metadata_is_refused_before_writing(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
     with pytest.raises(TypeError, match="custom_metadata"):
         await service.add_events_to_memory(
             app_name=APP, user_id=USER, events=[event("hello there")], custom_metadata={"when": object()}
@@ -223,8 +266,8 @@ async def test_add_memory_with_a_stored_id_replaces_it(backend: Any, fts: bool) 
     assert await stored_rows(service) == 1
 
 
-async def test_deleted_event_stays_deleted_when_the_session_is_added_again(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_deleted_event_stays_deleted_when_the_session_is_added_again(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
     events = [event("my old address is 5 Elm Street"), event("my favourite street food is ramen")]
     await service.add_session_to_memory(session_of(events))
     await service.delete_memory(app_name=APP, user_id=USER, memory_id=events[0].id)
@@ -249,8 +292,8 @@ async def test_deleted_event_stays_deleted_when_the_session_is_added_again(backe
     ]
 
 
-async def test_delete_user_memory_and_retention(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_delete_user_memory_and_retention(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
     await service.add_events_to_memory(
         app_name=APP, user_id=USER, events=[event("old lemon", timestamp=100.0), event("new lemon", timestamp=5000.0)]
     )
@@ -266,8 +309,8 @@ async def test_delete_user_memory_and_retention(backend: Any, fts: bool) -> None
 
 
 # ------------------------------------------------------------------ isolation
-async def test_other_apps_and_users_never_see_entries(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_other_apps_and_users_never_see_entries(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
     await service.add_events_to_memory(app_name=APP, user_id=USER, events=[event("secret pancake recipe")])
     await service.add_memory(
         app_name=APP, user_id=USER, memories=[MemoryEntry(id="shared-id", content=content("pancake fact for alice"))]
@@ -577,13 +620,13 @@ async def test_a_rare_word_of_another_user_does_not_hide_common_matches(backend:
 
 
 # ------------------------------------------------------------- configuration
-async def test_restart_sees_stored_entries(backend: Any, fts: bool) -> None:
-    first = await memory(backend, fts, backend.config(memory_use_fts=fts))
+async def test_restart_sees_stored_entries(backend: Any, mode: Mode) -> None:
+    first = await memory(backend, mode, backend.config(**settings(mode)))
     await first.add_session_to_memory(session_of([event("the wifi password is hunter2")]))
     await first.add_memory(app_name=APP, user_id=USER, memories=[MemoryEntry(id="k", content=content("wifi is slow"))])
     await backend.close_config(first.store.config)
 
-    second = await memory(backend, fts, backend.config(memory_use_fts=fts))
+    second = await memory(backend, mode, backend.config(**settings(mode)))
     assert sorted(texts(await search(second, "wifi"))) == ["the wifi password is hunter2", "wifi is slow"]
     await second.delete_memory(app_name=APP, user_id=USER, memory_id="k")
     assert texts(await search(second, "wifi")) == ["the wifi password is hunter2"]
@@ -600,8 +643,8 @@ async def test_full_text_index_picks_up_rows_written_without_it(backend: Any) ->
     assert len((await search(indexed, "written")).memories) == 2
 
 
-async def test_owner_id_flows_into_the_owner_column(backend: Any, fts: bool) -> None:
-    store = await backend.memory_store(memory_use_fts=fts, owner_id_column=backend.integer_column("tenant_id"))
+async def test_owner_id_flows_into_the_owner_column(backend: Any, mode: Mode) -> None:
+    store = await backend.memory_store(**settings(mode), owner_id_column=backend.integer_column("tenant_id"))
     service = SQLSpecMemoryService(store, owner_id=lambda app, user: 7 if user == USER else 8)
     await service.add_events_to_memory(app_name=APP, user_id=USER, events=[event("tenant seven")])
     await service.add_memory(
@@ -652,15 +695,15 @@ async def test_store_methods(backend: Any) -> None:
         await on("search_memory", app_name=APP, user_id=USER, query="plum", limit=0)
 
 
-async def test_concurrent_adds_of_the_same_session(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_concurrent_adds_of_the_same_session(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
     events = [event(f"parallel fig {i}", timestamp=float(i)) for i in range(20)]
     await asyncio.gather(*(service.add_session_to_memory(session_of(events)) for _ in range(5)))
     assert await stored_rows(service) == 20
 
 
-async def test_concurrent_explicit_writes_of_the_same_id(backend: Any, fts: bool) -> None:
-    service = await memory(backend, fts)
+async def test_concurrent_explicit_writes_of_the_same_id(backend: Any, mode: Mode) -> None:
+    service = await memory(backend, mode)
 
     async def write(i: int) -> None:
         entry = MemoryEntry(id="same", content=content(f"version{i} of the damson fact"))

@@ -20,6 +20,7 @@ from sqlspec_adk.dialects.postgres.jsonb import tsquery_text
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from sqlspec_adk.records import MemoryRecord
 from sqlspec_adk.tokens import EMPTY_SEARCH_TEXT
+from sqlspec_adk.vectors import pg_array_bytes, vector_text
 
 __all__ = ["ENTRIES_CAP", "PostgresMemorySQL"]
 
@@ -183,6 +184,63 @@ class PostgresMemorySQL(PostgresCore, MemorySQL):
 
     def count_memory_before(self, *, before: float, app_name: str | None = None) -> Op[int]:
         return alone(super().count_memory_before(before=before, app_name=app_name))
+
+    # ------------------------------------------------------------- vectors
+    # ``embedding`` is ``real[]`` (schema version 2), bound as the text of an array literal (every driver
+    # binds text alike) and read as ``array_send`` bytes. With pgvector, schema version 5 adds an HNSW
+    # index over ``embedding::vector(n)`` for the configured embedder's n, and search ranks in SQL
+    # through it; without pgvector the store ranks the vectors (see memory_vectors).
+    vector_placeholder = "CAST(CAST(? AS text) AS real[])"
+    vector_select = "array_send(embedding)"
+
+    def vector_param(self, vector: Sequence[float] | None) -> Any:
+        return None if vector is None else vector_text(vector, "{}")
+
+    def vector_value(self, value: Any) -> bytes | None:
+        return None if value is None else pg_array_bytes(value)
+
+    @cached_property
+    def vector_index_dimensions(self) -> int | None:
+        """The embedder's dimensions, which the pgvector index is built for (None: no embedder)."""
+        embedder = self.adk.memory_embedder
+        return None if embedder is None else int(embedder.dimensions)
+
+    def vector_ranking_op(self) -> Op[str]:
+        """``"sql"`` where the pgvector index for the embedder's dimensions exists (asked once per config)."""
+        dimensions = self.vector_index_dimensions
+        if dimensions is None:
+            return "cache"
+        found = self.__dict__.get("_pgvector_index")
+        if found is None:
+            schema = f"{self.quote(self.adk.schema)}." if self.adk.schema else ""
+            name = schema + self.quote(self.vector_index_name(dimensions))
+            row = yield Stmt("SELECT to_regclass(CAST(? AS text)) IS NOT NULL", (name,), Fetch.ONE)
+            found = self.__dict__["_pgvector_index"] = bool(row[0])
+        return "sql" if found else "cache"
+
+    def pgvector_distance(self, dimensions: int) -> str:
+        """The cosine distance the HNSW index orders by, to the bound query vector."""
+        return f"((embedding::vector({dimensions})) <=> CAST(CAST(? AS text) AS vector({dimensions})))"
+
+    def vector_search_stmt(
+        self, app_name: str, user_id: str, vector: Sequence[float], limit: int, owner: Any = None
+    ) -> Stmt:
+        """pgvector: the nearest live entries through the HNSW index (approximate, post-filtered by scope)."""
+        dimensions = len(vector)
+        distance = self.pgvector_distance(dimensions)
+        sql = (
+            f"SELECT {self.select_columns}, 1 - {distance} AS score FROM {self.memory_table} "
+            f"WHERE {self.scope_sql(owner)} AND content_json IS NOT NULL AND array_length(embedding, 1) = {dimensions} "
+            f"ORDER BY {distance} {self.limit_sql}"
+        )
+        text = vector_text(vector, "[]")
+        return Stmt(sql, (text, *self.scope_params(app_name, user_id, owner), text, limit), Fetch.ALL)
+
+    def vector_statements(self) -> list[str]:
+        texts = super().vector_statements()
+        if self.stores_vectors:
+            texts.append(self.vector_search_stmt("a", "u", [1.0, 0.0, 0.0], 1).sql)
+        return texts
 
     def statements(self) -> list[str]:
         texts = [*super().statements(), self.forget_count_sql()]

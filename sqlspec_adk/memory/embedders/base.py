@@ -17,6 +17,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeGuard, runtime_checkable
 
+from sqlspec_adk.errors import EmbeddingError
+
 __all__ = [
     "Embedder",
     "EmbeddingError",
@@ -60,18 +62,6 @@ class QueryEmbedder(Embedder, Protocol):
     """An :class:`Embedder` that embeds search queries differently from stored documents."""
 
     async def embed_query(self, texts: Sequence[str]) -> list[Sequence[float]]: ...
-
-
-class EmbeddingError(RuntimeError):
-    """An embedder failed or returned something unusable; nothing was written.
-
-    ``embedder`` is the embedder's name, ``reason`` what was wrong.
-    """
-
-    def __init__(self, embedder: str, reason: str) -> None:
-        super().__init__(f"embedder {embedder!r}: {reason}")
-        self.embedder = embedder
-        self.reason = reason
 
 
 def is_embedder(value: object) -> TypeGuard[Embedder]:

@@ -10,29 +10,11 @@ from __future__ import annotations
 
 import math
 import operator
-import struct
 from collections.abc import Sequence
 
+from sqlspec_adk.vectors import vector_bytes, vector_from_bytes
+
 __all__ = ["cosine", "dot", "vector_bytes", "vector_from_bytes"]
-
-
-def vector_bytes(vector: Sequence[float]) -> bytes:
-    """``vector`` as float32 little-endian bytes; ``ValueError`` for NaN, an infinity or a value past float32."""
-    values = [float(value) for value in vector]
-    if not all(math.isfinite(value) for value in values):
-        raise ValueError("a stored vector cannot hold NaN or an infinity")
-    try:
-        return struct.pack(f"<{len(values)}f", *values)
-    except OverflowError:
-        raise ValueError("a vector value is out of float32 range") from None
-
-
-def vector_from_bytes(blob: bytes | bytearray | memoryview) -> list[float]:
-    """The vector :func:`vector_bytes` wrote (as Python floats); ``ValueError`` if ``blob`` is not 4-byte aligned."""
-    data = bytes(blob)
-    if len(data) % 4:
-        raise ValueError(f"a float32 vector takes a multiple of 4 bytes, got {len(data)}")
-    return list(struct.unpack(f"<{len(data) // 4}f", data))
 
 
 def dot(a: Sequence[float], b: Sequence[float]) -> float:
