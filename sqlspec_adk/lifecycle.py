@@ -11,6 +11,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
+from sqlspec_adk.capabilities import Capabilities, config_profile
 from sqlspec_adk.config import AsyncDatabaseConfig, DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.migrations.guard import ensure_schema, ensure_schema_sync
 from sqlspec_adk.protocol import Operation
@@ -29,6 +30,11 @@ class AsyncLifecycle(Generic[AC]):
     config: AC
     #: The schema component whose tables the store uses.
     component: ClassVar[str]
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this store's backend supports (:mod:`sqlspec_adk.capabilities`); no I/O."""
+        return config_profile(self.config)
 
     async def _arun(self, operation: Operation[T]) -> T:
         await ensure_schema(self.config, self.component, write=operation.write)
@@ -52,6 +58,11 @@ class SyncLifecycle(Generic[SC]):
 
     config: SC
     component: ClassVar[str]
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this store's backend supports (:mod:`sqlspec_adk.capabilities`); no I/O."""
+        return config_profile(self.config)
 
     def _run(self, operation: Operation[T]) -> T:
         ensure_schema_sync(self.config, self.component, write=operation.write)

@@ -2,12 +2,16 @@
 
     python tools/support_matrix.py run       # pytest tests/contract once per adapter -> build/support-matrix/*.xml
     python tools/support_matrix.py render    # those XML files -> docs/support-matrix.md
-    python tools/support_matrix.py           # both
+    python tools/support_matrix.py features  # only the feature tables of docs/support-matrix.md, from the code
+    python tools/support_matrix.py           # run and render
 
 ``run`` accepts ``--adapters a,b`` (default: every adapter in tests/backends.py)
 and ``--results DIR``. ``render`` reads every ``<adapter>.xml`` in the results
 folder; an adapter whose server was unreachable shows as skipped with the
-reason pytest gave. Only the standard library is used.
+reason pytest gave. The feature tables come from the capability profiles
+(:mod:`sqlspec_adk.capabilities`), never from a test run, so ``features``
+rewrites just them; ``tests/unit/test_capabilities.py`` checks that the
+committed page holds what the profiles render.
 """
 
 from __future__ import annotations
@@ -63,6 +67,84 @@ class Cell:
             return f"❌ {self.passed}/{total}"
         text = f"✅ {self.passed}/{total}"
         return text + (f" ({self.skipped} skipped)" if self.skipped else "")
+
+
+FEATURES_START = "<!-- features: generated from sqlspec_adk.capabilities; do not edit -->"
+FEATURES_END = "<!-- end of features -->"
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _listed(values: tuple[str, ...]) -> str:
+    return ", ".join(values) if values else "—"
+
+
+def family_adapters() -> dict[str, list[str]]:
+    """Per SQL family, its registry adapters as ``name`` (mode), in the registry's order."""
+    sys.path.insert(0, str(ROOT))
+    from sqlspec_adk.registry import ADAPTERS, load_adapter
+
+    found: dict[str, list[str]] = {}
+    for name in ADAPTERS:
+        config = load_adapter(name)[0]
+        # ADBC's one config class serves three families: the registry name says which.
+        family = name.removeprefix("adbc_") if name.startswith("adbc_") else config.dialect_class.family
+        found.setdefault(family, []).append(f"`{name}` ({'async' if config.is_async else 'sync'})")
+    return found
+
+
+def features_section() -> str:
+    """The feature tables (Markdown, between the markers), one row per SQL family, from the profiles."""
+    sys.path.insert(0, str(ROOT))
+    from sqlspec_adk.capabilities import FAMILIES, profile
+
+    by_family = family_adapters()
+    lines = [
+        FEATURES_START,
+        "## Features per backend",
+        "",
+        "From the capability profiles (`store.capabilities`, `sqlspec-adk doctor`), not from a test run.",
+        "",
+        "| family | adapters | full-text search | vector search | JSON storage | transactional DDL | savepoints "
+        "| concurrent writers | group commit |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    profiles = [profile(family) for family in FAMILIES]
+    for caps in profiles:
+        row = [caps.backend, ", ".join(by_family.get(caps.family, [])), caps.full_text, caps.vector]
+        row += [caps.json_storage, _yes(caps.transactional_ddl), _yes(caps.savepoints)]
+        row += [_yes(caps.concurrent_writers), caps.group_commit]
+        lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "| family | partitioning | compression | in-memory column store | native TTL | sharding | backend options |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for caps in profiles:
+        row = [caps.backend, _listed(caps.partitioning), _listed(caps.compression), _yes(caps.in_memory)]
+        row += [_listed(caps.native_ttl), _listed(caps.sharding), _listed(tuple(f"`{key}`" for key in caps.options))]
+        lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "Vector search: `native` ranks in the database, `fallback` in the store over the stored vectors,",
+        "`native-if-available` in the database where the server has it (pgvector, Oracle 23ai). Native TTL:",
+        "the tables the database expires itself from the `retention_*` settings; everything else is",
+        "`sqlspec-adk prune`'s. The options are described in [Configuration](configuration.md).",
+        FEATURES_END,
+    ]
+    return "\n".join(lines)
+
+
+def write_features(output: Path) -> None:
+    """Replace the feature tables of an existing page with :func:`features_section`."""
+    text = output.read_text(encoding="utf-8")
+    start, end = text.find(FEATURES_START), text.find(FEATURES_END)
+    if start < 0 or end < 0:
+        raise SystemExit(f"{output} has no feature tables to replace; run 'render' first")
+    output.write_text(text[:start] + features_section() + text[end + len(FEATURES_END) :], encoding="utf-8")
+    print(f"wrote the feature tables of {output}")
 
 
 def adapters() -> list[str]:
@@ -152,6 +234,7 @@ def render(matrix: dict[str, dict[str, Cell]], output: Path) -> None:
                 notes.append(f"- `{adapter}` / {area}: skipped ({'; '.join(sorted(cell.skip_reasons))})")
     if notes:
         lines += ["", "## What did not pass", "", *notes]
+    lines += ["", features_section()]
     lines += [
         "",
         "Families without a server here (Oracle, a real CockroachDB) are covered by dialect checks",
@@ -169,7 +252,7 @@ def render(matrix: dict[str, dict[str, Cell]], output: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", nargs="?", choices=["run", "render", "all"], default="all")
+    parser.add_argument("step", nargs="?", choices=["run", "render", "features", "all"], default="all")
     parser.add_argument("--adapters", help="comma-separated adapter names (default: all in tests/backends.py)")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
@@ -178,6 +261,8 @@ def main() -> int:
         run(args.adapters.split(",") if args.adapters else adapters(), args.results)
     if args.step in ("render", "all"):
         render(read(args.results), args.output)
+    if args.step == "features":
+        write_features(args.output)
     return 0
 
 

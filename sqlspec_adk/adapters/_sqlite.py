@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from sqlspec_adk.adapters._sqlite_files import claim_sqlite_file, release_sqlite_file
+from sqlspec_adk.backend_options import SqliteOptions
 from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.protocol import Fetch, Stmt
 
@@ -199,17 +200,19 @@ def connect_arguments(connection_config: dict[str, Any], busy_timeout: float) ->
     return database, options
 
 
-def connection_pragmas(database: str, busy_timeout: float) -> list[str]:
+def connection_pragmas(database: str, busy_timeout: float, tuning: SqliteOptions | None = None) -> list[str]:
     """PRAGMAs run on every new connection, in order.
 
     ``busy_timeout`` comes first: switching to WAL needs a lock, and a connection opened while another
     one recovers the WAL of a crashed writer must wait for it rather than fail at once.
-    ``synchronous = FULL``: an acknowledged commit survives a power loss.
+    ``synchronous = FULL``: an acknowledged commit survives a power loss. Then the ``sqlite_cache_size``,
+    ``sqlite_mmap_size`` and ``sqlite_journal_size_limit`` settings that are set (``tuning``).
     """
     pragmas = [f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}"]
     if not is_memory_database(database):
         pragmas.append("PRAGMA journal_mode = WAL")
-    return [*pragmas, "PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL"]
+    pragmas += ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = FULL"]
+    return [*pragmas, *(tuning.pragmas() if tuning is not None else [])]
 
 
 def classify_sqlite(error: BaseException) -> ErrorKind | None:

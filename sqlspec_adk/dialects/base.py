@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from sqlspec_adk.backend_options import check_family
 from sqlspec_adk.converters import StateDelta
 from sqlspec_adk.dialects.artifacts import ArtifactSQL
 from sqlspec_adk.dialects.common import DialectCore
@@ -49,6 +50,8 @@ class Dialect(DialectCore):
         cls.has_fts = cls.memory_class.has_fts
 
     def __init__(self, adk: ADKConfig) -> None:
+        # A per-backend option given to another family's config fails here, when the config is built.
+        check_family(adk.backend.given, self.family)
         if adk.memory_follows_sessions and not adk.enable_memory:
             raise ConfigError(
                 "extension_config['adk']['memory_follows_sessions'] deletes a session's memory in the same "

@@ -95,11 +95,14 @@ class SqliteMemorySQL(SqliteCore, MemorySQL):
         """
         values = ", ".join("(?)" for _ in tokens)
         vocab = self.vocab_table
+        # With porter stemming the index holds stems ("run"), so a query token ("running") is not a vocab
+        # term: its frequency is unknown and it is kept (FTS5 stems it inside the MATCH).
+        unknown = "doc IS NULL OR " if self.adk.backend.sqlite.fts_tokenizer == "porter" else ""
         sql = (
             f"WITH query(term) AS (VALUES {values}), "
             f"freq AS (SELECT term, (SELECT v.doc FROM {vocab} v WHERE v.term = query.term) AS doc FROM query), "
             "kept AS (SELECT term FROM freq "
-            f"WHERE doc <= MAX(?, ? * (SELECT COALESCE(MAX(id), 0) FROM {self.memory_table})) "
+            f"WHERE {unknown}doc <= MAX(?, ? * (SELECT COALESCE(MAX(id), 0) FROM {self.memory_table})) "
             "OR doc = (SELECT MIN(doc) FROM freq)) "
         ) + self._fts_search_sql(
             "(SELECT COALESCE(GROUP_CONCAT('\"' || term || '\"', ' OR '), '\"\"') FROM kept)", owner

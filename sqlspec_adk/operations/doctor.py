@@ -1,6 +1,7 @@
 """``sqlspec-adk doctor``: read-only health checks, each finding phrased as what to do.
 
-Checks, in order (later ones need the earlier ones): the URI and config, the
+Checks, in order (later ones need the earlier ones): the URI and config (and
+the backend's capability profile, :mod:`sqlspec_adk.capabilities`), the
 connection, the recorded schema version, each configured table and its size,
 full-text search, stored data consistency (revision vs events, orphan events)
 and artifact content storage. Nothing is written: not even the metadata table.
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from sqlspec_adk.capabilities import config_profile
 from sqlspec_adk.config import DatabaseConfig
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.migrations import LATEST_VERSION, components, read_state
@@ -129,6 +131,8 @@ async def diagnose(uri: str) -> Report:
         report.add(ERROR, "configuration", str(error))
         return report
     report.add(OK, "configuration", f"adapter {driver}, dialect {config.dialect.sqlglot_name}")
+    for label, value in config_profile(config).describe():
+        report.add(INFO, f"capability {label}", value)
     try:
         await _diagnose(config, report)
     finally:

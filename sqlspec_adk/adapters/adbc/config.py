@@ -109,7 +109,7 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
         pool = _sqlite.PoolSlots(self.max_size, file, self.adk.busy_timeout)
         self._slots = _duckdb.DatabaseSlot(self.uri) if duckdb else pool
         #: What every new connection runs first: SQLite's PRAGMAs, DuckDB's LOAD of the fts extension.
-        self.setup = _sqlite.connection_pragmas(self.uri, self.adk.busy_timeout) if self.family == "sqlite" else []
+        self.setup = _sqlite.connection_pragmas(file, self.adk.busy_timeout, self.adk.backend.sqlite) if file else []
         self.setup += _duckdb.setup_statements(self.dialect) if duckdb else []
         self._guard, self._generation = threading.Lock(), 0
         self._idle: list[_Connection] = []

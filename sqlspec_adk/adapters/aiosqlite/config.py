@@ -96,7 +96,7 @@ class AiosqliteConfig(StdlibGlue, AsyncDatabaseConfig):
         connection = aiosqlite.connect(self.database, **self._connect_kwargs)
         connection._thread.daemon = True  # a forgotten close_pool must not keep the interpreter alive at exit
         await connection
-        for pragma in connection_pragmas(self.database, self.adk.busy_timeout):
+        for pragma in connection_pragmas(self.database, self.adk.busy_timeout, self.adk.backend.sqlite):
             await set_up_async(partial(connection.execute, pragma), self.adk.busy_timeout)
         self._open.add(connection)
         return connection

@@ -53,7 +53,7 @@ class SqliteConfig(StdlibGlue, SyncDatabaseConfig[sqlite3.Connection]):
     def _connect(self) -> sqlite3.Connection:
         self.claim_file()
         connection: sqlite3.Connection = sqlite3.connect(self.database, **self._connect_kwargs)
-        for pragma in connection_pragmas(self.database, self.adk.busy_timeout):
+        for pragma in connection_pragmas(self.database, self.adk.busy_timeout, self.adk.backend.sqlite):
             set_up(partial(connection.execute, pragma), self.adk.busy_timeout)
         return connection
 
