@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from sqlspec_adk.backend_options import OPTION_KEYS, RETENTION_KEYS, option_from_text
 from sqlspec_adk.config import DatabaseConfig
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.settings import BOOL_KEYS, KNOWN_KEYS
@@ -229,6 +230,8 @@ def load_adapter(driver: str) -> tuple[Any, Any, Any, Any]:
 
 
 def _adk_value(key: str, value: str) -> Any:
+    if key in OPTION_KEYS or key in RETENTION_KEYS:
+        return option_from_text(key, value)
     if key in BOOL_KEYS or key == "memory_use_fts":
         return parse_bool(value, key)
     if key in ("memory_max_results", "memory_vector_cache_mb"):

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlspec_adk.backend_options import OPTION_KEYS, RETENTION_KEYS, BackendSettings
+from sqlspec_adk.backend_options import parse as parse_backend_options
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.identifiers import ColumnDefinition, parse_column_definition, validate_identifier
 
@@ -58,7 +60,7 @@ _OTHER_KEYS = (
     "memory_search_mode",
     "memory_vector_cache_mb",
 )
-KNOWN_KEYS = frozenset((*_TABLE_KEYS, *BOOL_KEYS, *_OTHER_KEYS))
+KNOWN_KEYS = frozenset((*_TABLE_KEYS, *BOOL_KEYS, *_OTHER_KEYS, *OPTION_KEYS, *RETENTION_KEYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,8 @@ class ADKConfig:
     memory_vector_cache_mb: int = 256
     group_commit: bool | None = None
     group_commit_max: int = 64
+    #: The per-backend options and retention ages (:mod:`sqlspec_adk.backend_options`).
+    backend: BackendSettings = field(default_factory=BackendSettings)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any] | None) -> ADKConfig:
@@ -178,6 +182,7 @@ class ADKConfig:
                 )
             values["group_commit_max"] = value
         values.update(_memory_search(raw))
+        values["backend"] = parse_backend_options(raw)
         return cls(**values)
 
 

@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 
 import sqlspec_adk.migrations.v0001_initial as v0001_initial
 import sqlspec_adk.migrations.v0002_lookups_and_vectors as v0002_lookups_and_vectors
+import sqlspec_adk.migrations.v0003_backend_options as v0003_backend_options
 import sqlspec_adk.migrations.v0005_vectors as v0005_vectors
 from sqlspec_adk.config import DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.dialects.base import Dialect
@@ -64,13 +65,19 @@ __all__ = [
     "read_state_op",
     "upgrade",
     "upgrade_plan",
+    "transactional_ddl",
     "upgrade_sync",
 ]
 
 T = TypeVar("T")
 
 #: The released versions, oldest first. A new version is a new module appended here; a released one never changes.
-VERSIONS: tuple[ModuleType, ...] = (v0001_initial, v0002_lookups_and_vectors, v0005_vectors)
+VERSIONS: tuple[ModuleType, ...] = (
+    v0001_initial,
+    v0002_lookups_and_vectors,
+    v0003_backend_options,
+    v0005_vectors,
+)
 LATEST_VERSION: int = VERSIONS[-1].VERSION
 COMPONENTS = ("sessions", "memory", "artifacts")
 VERSION_KEY = "schema_version"
@@ -93,6 +100,11 @@ _STRATEGY = {
 Step = Operation[Any] | float
 
 
+def transactional_ddl(family: str) -> bool:
+    """Whether an upgrade on ``family`` runs in one transaction (its DDL is transactional)."""
+    return _STRATEGY[family] == "transaction"
+
+
 def components(adk: ADKConfig, *, migrated_only: bool = True) -> list[str]:
     """The components this config enables (and, with ``migrated_only``, the library's migrations include)."""
     enabled = {
@@ -113,7 +125,22 @@ def options_signature(dialect: Dialect, component: str) -> str:
         dimensions = dialect.memory.vector_index_dimensions
         if dimensions is not None:  # only where the vector index's DDL depends on it (PostgreSQL)
             options["vector_index"] = dimensions
+    for version in VERSIONS:
+        # A version whose DDL follows options of its own (schema_options(dialect, component): only those
+        # not at their defaults, so a database on the defaults keeps its signature) adds them here.
+        extra = getattr(version, "schema_options", None)
+        if extra is not None:
+            options.update(extra(dialect, component))
     return json.dumps(options, sort_keys=True)
+
+
+def _version_statements(version: ModuleType, dialect: Dialect, component: str, recorded: str | None) -> list[str]:
+    """A version's statements for one component. A version that must undo an option turned off defines
+    ``statements_since(dialect, component, recorded)`` and gets the options recorded before (``{}``: none)."""
+    since = getattr(version, "statements_since", None)
+    if since is None:
+        return list(version.statements(dialect, component))
+    return list(since(dialect, component, json.loads(recorded) if recorded else {}))
 
 
 @dataclass
@@ -236,7 +263,8 @@ def _pending(dialect: Dialect, state: SchemaState, target: int) -> tuple[list[_P
         reapply = state.options.get(component) != signature
         for version in VERSIONS:
             if target >= version.VERSION and (have < version.VERSION or reapply):
-                steps.append(_Pending(component, version, tuple(version.statements(dialect, component))))
+                found = _version_statements(version, dialect, component, state.options.get(component))
+                steps.append(_Pending(component, version, tuple(found)))
         signatures[component] = signature
     return steps, signatures
 
