@@ -13,8 +13,10 @@ are read from it, so the profile cannot disagree with what runs:
 - ``options``: the per-backend ``extension_config["adk"]`` keys
   (:data:`sqlspec_adk.backend_options.FAMILY_KEYS`).
 
-The rest is stated here, per family, in :data:`_FAMILY_FACTS`; vector search
-has its one place, :data:`VECTOR_KINDS`. ``tools/support_matrix.py`` renders
+- ``vector``: the memory part's ``stores_vectors`` and ``vector_ranking``
+  (:func:`vector_kind`).
+
+The rest is stated here, per family, in :data:`_FAMILY_FACTS`. ``tools/support_matrix.py`` renders
 the feature columns of ``docs/support-matrix.md`` from these profiles, and a
 test compares the committed page with them.
 """
@@ -39,7 +41,7 @@ from sqlspec_adk.migrations.runner import transactional_ddl
 if TYPE_CHECKING:
     from sqlspec_adk.config import DatabaseConfig
 
-__all__ = ["FAMILIES", "VECTOR_KINDS", "Capabilities", "config_profile", "profile"]
+__all__ = ["FAMILIES", "NATIVE_WHEN_AVAILABLE", "Capabilities", "config_profile", "profile", "vector_kind"]
 
 #: The dialect of each family, in the order the docs list them.
 FAMILIES: dict[str, type[Dialect]] = {
@@ -60,19 +62,22 @@ _FULL_TEXT_KINDS = {
     "oracle": "oracle-text",
     "spanner": "spanner-search",
 }
-#: Where semantic search ranks vectors, per family: ``native`` (the database, in SQL), ``fallback`` (the
-#: store, over the stored float32 vectors), ``native-if-available`` (the database where the server has
-#: it: pgvector, Oracle 23ai; the fallback otherwise), ``none`` (not written yet). The one place to update
-#: when vector search changes (issue 15).
-VECTOR_KINDS = {
-    "sqlite": "fallback",
-    "postgresql": "native-if-available",
-    "cockroachdb": "fallback",
-    "mysql": "fallback",
-    "duckdb": "native",
-    "oracle": "native-if-available",
-    "spanner": "none",
-}
+#: Families whose store ranks vectors itself unless the server has the family's vector type: the one
+#: vector fact the dialects decide at run time (pgvector's index, Oracle 23ai); see :func:`vector_kind`.
+NATIVE_WHEN_AVAILABLE = frozenset({"postgresql", "oracle"})
+
+
+def vector_kind(dialect: type[Dialect]) -> str:
+    """Where semantic search ranks vectors: ``native`` (the database, in SQL), ``fallback`` (the store, over
+    the stored vectors), ``native-if-available`` (the database where the server has it, else the store),
+    ``none`` (the family stores no vectors). Read from the memory part (issue 15's ``stores_vectors`` and
+    ``vector_ranking``): the one place to update if vector search gains another kind."""
+    memory = dialect.memory_class
+    if not memory.stores_vectors:
+        return "none"
+    if memory.vector_ranking == "sql":
+        return "native"
+    return "native-if-available" if dialect.family in NATIVE_WHEN_AVAILABLE else "fallback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +175,7 @@ def profile(family: str, *, adapter: str | None = None, is_async: bool | None = 
         family=family,
         backend=FAMILY_NAMES[family],
         full_text=_FULL_TEXT_KINDS[family] if dialect.has_fts else "like-fallback",
-        vector=VECTOR_KINDS[family],
+        vector=vector_kind(dialect),
         transactional_ddl=transactional_ddl(family),
         savepoints=dialect.rules.savepoints,
         concurrent_writers=facts.concurrent_writers,

@@ -10,10 +10,11 @@ from types import ModuleType
 
 import pytest
 
+from sqlspec_adk import capabilities
 from sqlspec_adk.adapters.aiosqlite import AiosqliteADKMemoryStore, AiosqliteConfig
 from sqlspec_adk.adapters.sqlite import SqliteADKStore, SqliteConfig
 from sqlspec_adk.backend_options import FAMILY_KEYS
-from sqlspec_adk.capabilities import FAMILIES, VECTOR_KINDS, Capabilities, profile
+from sqlspec_adk.capabilities import FAMILIES, Capabilities, profile
 from sqlspec_adk.config import GROUP_COMMIT_DEFAULTS
 from sqlspec_adk.migrations import runner
 from sqlspec_adk.operations.doctor import diagnose
@@ -43,9 +44,9 @@ def test_the_feature_tables_follow_a_changed_profile(monkeypatch: pytest.MonkeyP
     """The tables are rendered from the profile, not written beside it: change a fact, the page changes."""
     tool = support_matrix()
     before = tool.features_section()
-    monkeypatch.setitem(VECTOR_KINDS, "sqlite", "native")
+    monkeypatch.setitem(capabilities._FULL_TEXT_KINDS, "sqlite", "fts6")
     after = tool.features_section()
-    assert before != after and "| SQLite | `sqlite` (sync)" in after
+    assert before != after and "| SQLite | `sqlite` (sync), `aiosqlite` (async), `adbc_sqlite` (sync) | fts6 |" in after
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
@@ -58,7 +59,9 @@ def test_facts_read_from_the_code_agree_with_it(family: str) -> None:
     assert (caps.group_commit == "unavailable") is (family not in GROUP_COMMIT_DEFAULTS)
     assert (caps.full_text == "like-fallback") is (not dialect.has_fts)
     assert caps.options == FAMILY_KEYS.get(family, ())
-    assert caps.vector in ("native", "fallback", "native-if-available", "none")
+    memory = dialect.memory_class
+    assert (caps.vector == "none") is (not memory.stores_vectors)
+    assert (caps.vector == "native") is (memory.stores_vectors and memory.vector_ranking == "sql")
     labels = [label for label, _ in caps.describe()]
     assert len(labels) == len(set(labels)) and "full-text search" in labels
 
