@@ -12,6 +12,9 @@
   one-dimensional ``real[]``, as float32 little-endian bytes (a search reads
   stored vectors this way: no per-element text parsing).
 - :func:`floats_bytes`: a sequence of floats (a driver's array value) as the same bytes.
+- :class:`Float32Array`: a parameter a driver must type as an array of float32
+  (Spanner's ``ARRAY<FLOAT32>``: an untyped float list is ``ARRAY<FLOAT64>``
+  there, and a bare NULL is a STRING), or as that type's NULL.
 
 Pure data: no driver, no numpy.
 """
@@ -23,12 +26,20 @@ import struct
 import sys
 from array import array
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-__all__ = ["floats_bytes", "pg_array_bytes", "vector_bytes", "vector_from_bytes", "vector_text"]
+__all__ = ["Float32Array", "floats_bytes", "pg_array_bytes", "vector_bytes", "vector_from_bytes", "vector_text"]
 
 _LITTLE = sys.byteorder == "little"
 #: ``array_send`` of a one-dimensional array: ndim, has-nulls flag, element type, length, lower bound.
 _PG_ARRAY_HEADER = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Float32Array:
+    """A parameter bound as an array of float32 (``values``), or as that array type's NULL (None)."""
+
+    values: tuple[float, ...] | None
 
 
 def vector_bytes(vector: Sequence[float]) -> bytes:

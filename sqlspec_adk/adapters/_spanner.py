@@ -26,10 +26,11 @@ from typing import Any, Protocol
 
 from google.api_core import exceptions
 from google.cloud import spanner
-from google.cloud.spanner_v1 import param_types
+from google.cloud.spanner_v1 import Type, TypeCode, param_types
 from google.cloud.spanner_v1.database_sessions_manager import DatabaseSessionsManager
 
 from sqlspec_adk.engine.driver import ErrorKind
+from sqlspec_adk.vectors import Float32Array
 
 __all__ = [
     "DDL_VERBS",
@@ -46,6 +47,7 @@ __all__ = [
 
 #: Statements that go through the schema API, outside any transaction.
 DDL_VERBS = ("CREATE", "ALTER", "DROP")
+_FLOAT32_ARRAY = Type(code=TypeCode.ARRAY, array_element_type=param_types.FLOAT32)  # param_types.Array's
 _TYPES = ((bool, param_types.BOOL), (int, param_types.INT64), (float, param_types.FLOAT64), (bytes, param_types.BYTES))
 
 
@@ -107,7 +109,9 @@ def new_client(options: dict[str, Any]) -> SpannerClient:
 
 
 def param_type(value: Any) -> Any:
-    """The Spanner type of one parameter value (None and str: STRING)."""
+    """The Spanner type of one parameter value (None and str: STRING; a Float32Array: ARRAY<FLOAT32>)."""
+    if isinstance(value, Float32Array):
+        return _FLOAT32_ARRAY
     for python_type, spanner_type in _TYPES:
         if isinstance(value, python_type):
             return spanner_type
@@ -117,7 +121,15 @@ def param_type(value: Any) -> Any:
 def bind(params: Sequence[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Named parameters ``p1..pn`` and their types."""
     values = {f"p{index}": value for index, value in enumerate(params, start=1)}
-    return values, {name: param_type(value) for name, value in values.items()}
+    types = {name: param_type(value) for name, value in values.items()}
+    return {name: _plain(value) for name, value in values.items()}, types
+
+
+def _plain(value: Any) -> Any:
+    """A parameter value as the client takes it (a Float32Array as a list, or None)."""
+    if isinstance(value, Float32Array):
+        return None if value.values is None else list(value.values)
+    return value
 
 
 def raise_status(status: Any) -> None:

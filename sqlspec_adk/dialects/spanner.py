@@ -42,11 +42,12 @@ from typing import Any, ClassVar
 from sqlspec_adk.dialects.artifacts import ArtifactSQL
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.dialects.common import DialectCore
-from sqlspec_adk.dialects.memory import UPDATED_COLUMNS, MemorySQL
+from sqlspec_adk.dialects.memory import MemorySQL
 from sqlspec_adk.dialects.sessions import SessionSQL
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.protocol import Fetch, Op, Stmt, TransactionRules
 from sqlspec_adk.records import MemoryWrite
+from sqlspec_adk.vectors import Float32Array
 
 __all__ = [
     "DATABASE_DIALECT",
@@ -194,9 +195,28 @@ class SpannerMemorySQL(SpannerCore, MemorySQL):
     """Skip-if-present inserts by row id, UPDATE-then-insert upserts, SEARCH/SCORE full-text search."""
 
     has_fts: ClassVar[bool] = True
-    # Vectors (ARRAY<FLOAT32>, COSINE_DISTANCE) are not written here yet; no revisions: nothing caches them.
-    stores_vectors: ClassVar[bool] = False
+    # Vectors: ``embedding ARRAY<FLOAT32>`` (schema version 2), bound typed (Float32Array: an untyped float
+    # list is ARRAY<FLOAT64> here, which the column refuses) and ranked in SQL by COSINE_DISTANCE, exact
+    # (no vector index: that needs a fixed vector_length). No revisions: nothing caches Spanner's vectors.
+    vector_ranking: ClassVar[str] = "sql"
     revisions: ClassVar[bool] = False
+
+    def vector_param(self, vector: Sequence[float] | None) -> Any:
+        return Float32Array(None if vector is None else tuple(float(value) for value in vector))
+
+    def vector_search_stmt(
+        self, app_name: str, user_id: str, vector: Sequence[float], limit: int, owner: Any = None
+    ) -> Stmt:
+        """The nearest live entries by cosine; vectors of another length (a reembed under way) are left out."""
+        distance = "COSINE_DISTANCE(embedding, ?)"
+        sql = (
+            f"SELECT {self.select_columns}, 1 - {distance} AS score FROM {self.memory_table} "
+            f"WHERE {self.scope_sql(owner)} AND content_json IS NOT NULL AND embedding IS NOT NULL "
+            f"AND ARRAY_LENGTH(embedding) = ? ORDER BY {distance}, timestamp DESC, id {self.limit_sql}"
+        )
+        query = self.vector_param(vector)
+        params = (query, *self.scope_params(app_name, user_id, owner), len(vector), query, limit)
+        return Stmt(sql, params, Fetch.ALL)
 
     def token_pattern(self, token: str) -> str:
         # In its index spelling a token is letters and digits only: nothing in it is a LIKE wildcard.
@@ -204,8 +224,8 @@ class SpannerMemorySQL(SpannerCore, MemorySQL):
 
     def upsert_params(self, write: MemoryWrite, revision: int | None = None) -> tuple[Any, ...]:
         """The portable parameters, with ``search_text`` in its index spelling (:func:`index_text`)."""
-        *params, text = super().upsert_params(write, revision)
-        return (*params, index_text(text))
+        *params, text, vector = super().upsert_params(write, revision)
+        return (*params, index_text(text), vector)
 
     def token_match_sql(self) -> str:
         return "search_text LIKE ?"
@@ -213,19 +233,20 @@ class SpannerMemorySQL(SpannerCore, MemorySQL):
     def upsert_sql(self, replace: bool) -> str:
         """Insert one entry unless its row id (a digest of its unique key) exists; replacing goes through
         :attr:`memory_update_sql` first (see :meth:`add_memory_entries`)."""
-        columns = [*self.insert_columns, "content_json", "custom_metadata", "search_text"]
+        columns = [*self.insert_columns, "content_json", "custom_metadata", "search_text", *self.vector_write_columns]
         values = ["?" for _ in columns]
         return self.insert_skip_sql(self.memory_table, columns, values, ("id",))
 
     @cached_property
     def memory_update_sql(self) -> str:
-        sets = ", ".join(f"{column} = ?" for column in UPDATED_COLUMNS)
+        sets = ", ".join(f"{column} = ?" for column in self.updated_columns)
         return f"UPDATE {self.memory_table} SET {sets} WHERE app_name = ? AND user_id = ? AND event_id = ?"
 
     def memory_update_params(self, w: MemoryWrite) -> tuple[Any, ...]:
         """The parameters of :attr:`memory_update_sql` for one entry."""
         content = (w.session_id, w.author, w.timestamp, w.content_json, w.custom_metadata_json)
-        return (*content, index_text(w.search_text), w.app_name, w.user_id, w.event_id)
+        vector = self.vector_write_params(w.embedding, None)
+        return (*content, index_text(w.search_text), *vector, w.app_name, w.user_id, w.event_id)
 
     def add_memory_entries(self, writes: Sequence[MemoryWrite], *, replace: bool) -> Op[None]:
         """Skip-if-present inserts; with ``replace`` the present rows are updated first."""

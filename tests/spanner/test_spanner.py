@@ -370,7 +370,7 @@ async def test_add_memory_updates_then_inserts_missing_rows(recorder: SpannerRec
     await store.add_memory(app_name="a", user_id="u", memories=[memory_entry("m1", "hi"), memory_entry("m2", "x")])
     batches = [entry for entry in recorder.log if entry[0] == "executemany"]
     assert [batch[1].split(" ", 1)[0] for batch in batches] == ["UPDATE", "INSERT"]
-    assert [row["p9"] for row in batches[0][2]] == ["m1", "m2"]
+    assert [row["p10"] for row in batches[0][2]] == ["m1", "m2"]  # the event id, after the vector (p7)
     assert "WHERE NOT EXISTS (SELECT 1 FROM `adk_memory` AS t WHERE t.id = n.id)" in batches[1][1]
     assert words(recorder) == ["begin", "UPDATE", "INSERT", "commit"]
 
