@@ -47,6 +47,7 @@ from typing import Any, TypeVar
 import sqlspec_adk.migrations.v0001_initial as v0001_initial
 import sqlspec_adk.migrations.v0002_lookups_and_vectors as v0002_lookups_and_vectors
 import sqlspec_adk.migrations.v0003_backend_options as v0003_backend_options
+import sqlspec_adk.migrations.v0004_lexical_ranking as v0004_lexical_ranking
 import sqlspec_adk.migrations.v0005_vectors as v0005_vectors
 from sqlspec_adk.config import DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.dialects.base import Dialect
@@ -76,6 +77,7 @@ VERSIONS: tuple[ModuleType, ...] = (
     v0001_initial,
     v0002_lookups_and_vectors,
     v0003_backend_options,
+    v0004_lexical_ranking,
     v0005_vectors,
 )
 LATEST_VERSION: int = VERSIONS[-1].VERSION
