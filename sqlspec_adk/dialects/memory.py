@@ -263,12 +263,15 @@ class MemorySQL(VectorSQL):
 
         Where writes bump revisions (:attr:`revisions`), each (app, user)
         written is bumped first, in key order (so two writers never wait on each
-        other's rows in opposite orders), and its rows are stamped with it.
+        other's rows in opposite orders), and its rows are stamped with it. A
+        batch that writes no vector and replaces nothing changes no stored
+        vector, so it bumps nothing (no embedder: no extra statement).
         """
         if not writes:
             return
         revisions: dict[tuple[str, str], int] = {}
-        if self.revisions and self.stores_vectors:
+        changes_vectors = replace or any(w.embedding is not None for w in writes)
+        if self.revisions and self.stores_vectors and changes_vectors:
             for scope in sorted({(w.app_name, w.user_id) for w in writes}):
                 revisions[scope] = yield from self.bump_revision(*scope)
         params = [self.upsert_params(w, revisions.get((w.app_name, w.user_id))) for w in writes]

@@ -78,6 +78,8 @@ class VectorSQL(DialectCore):
     vector_placeholder: str = "?"
     #: The SELECT list item reading a stored vector as :meth:`vector_value` takes it.
     vector_select: str = "embedding"
+    #: Whether the family has ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` (one statement per bump).
+    returning_upsert: ClassVar[bool] = True
     #: Rows per page when stored vectors are read for the cache (bounded memory per statement).
     vector_page: ClassVar[int] = 2000
 
@@ -133,30 +135,33 @@ class VectorSQL(DialectCore):
         """Quoted name of the per-(app, user) revision table (schema version 5)."""
         return self.table(f"{self.adk.memory_table}_rev")
 
+    @cached_property
+    def bump_revision_sqls(self) -> list[str]:
+        """The statements of :meth:`bump_revision`: one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, or
+        (:attr:`returning_upsert` false) create-if-absent, update, read."""
+        table, where = self.revision_table, "app_name = ? AND user_id = ?"
+        if self.returning_upsert:
+            return [
+                f"INSERT INTO {table} (app_name, user_id, revision) VALUES (?, ?, 1) "
+                f"ON CONFLICT (app_name, user_id) DO UPDATE SET revision = {table}.revision + 1 RETURNING revision"
+            ]
+        columns, values = ("app_name", "user_id", "revision"), ("?", "?", "0")
+        return [
+            self.insert_skip_sql(table, columns, values, ("app_name", "user_id")),
+            f"UPDATE {table} SET revision = revision + 1 WHERE {where}",
+            f"SELECT revision FROM {table} WHERE {where}",
+        ]
+
     def bump_revision(self, app_name: str, user_id: str) -> Op[int]:
-        """Add one to the (app, user)'s revision (creating it at 1), holding its row lock; return it.
-
-        One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``; families without
-        it override (:meth:`bump_revision_portable`).
-        """
-        row = yield Stmt(
-            f"INSERT INTO {self.revision_table} (app_name, user_id, revision) VALUES (?, ?, 1) "
-            f"ON CONFLICT (app_name, user_id) DO UPDATE SET revision = {self.revision_table}.revision + 1 "
-            "RETURNING revision",
-            (app_name, user_id),
-            Fetch.ONE,
-        )
-        return int(row[0])
-
-    def bump_revision_portable(self, app_name: str, user_id: str) -> Op[int]:
-        """:meth:`bump_revision` as create-if-absent, update, read (families without a returning upsert)."""
-        sql = self.insert_skip_sql(
-            self.revision_table, ("app_name", "user_id", "revision"), ("?", "?", "0"), ("app_name", "user_id")
-        )
-        yield self.insert_skip(sql, (app_name, user_id))
-        where = "app_name = ? AND user_id = ?"
-        yield Stmt(f"UPDATE {self.revision_table} SET revision = revision + 1 WHERE {where}", (app_name, user_id))
-        row = yield Stmt(f"SELECT revision FROM {self.revision_table} WHERE {where}", (app_name, user_id), Fetch.ONE)
+        """Add one to the (app, user)'s revision (creating it at 1), holding its row lock; return it."""
+        scope = (app_name, user_id)
+        if self.returning_upsert:
+            row = yield Stmt(self.bump_revision_sqls[0], scope, Fetch.ONE)
+            return int(row[0])
+        insert, update, select = self.bump_revision_sqls
+        yield self.insert_skip(insert, scope)
+        yield Stmt(update, scope)
+        row = yield Stmt(select, scope, Fetch.ONE)
         return int(row[0])
 
     def revision_stmt(self, app_name: str, user_id: str) -> Stmt:
@@ -326,6 +331,7 @@ class VectorSQL(DialectCore):
         ]
         if self.revisions:
             texts += [
+                *self.bump_revision_sqls,
                 self.revision_stmt("a", "u").sql,
                 self.vector_page_stmt("a", "u", None, "e", 1).sql,
                 self.vector_delta_stmt("a", "u", None, 0).sql,

@@ -179,9 +179,8 @@ class MysqlMemorySQL(MysqlCore, MemorySQL):
     def vector_param(self, vector: Sequence[float] | None) -> Any:
         return None if vector is None else base64.b64encode(vector_bytes(vector)).decode("ascii")
 
-    def bump_revision(self, app_name: str, user_id: str) -> Op[int]:
-        """No RETURNING here: create the revision row if absent, update it (its lock), read it back."""
-        return (yield from self.bump_revision_portable(app_name, user_id))
+    # No RETURNING here: a revision bump is create-if-absent, update (its row lock), read.
+    returning_upsert: ClassVar[bool] = False
 
     def upsert_sql(self, replace: bool) -> str:
         """Keep the stored row on a duplicate key (a no-op update never raises), or replace it."""

@@ -214,9 +214,8 @@ class OracleMemorySQL(OracleCore, MemorySQL):
         keys = ("app_name", "user_id", "event_id")
         return self.merge_sql(self.memory_table, columns, values, keys, self.updated_columns if replace else ())
 
-    def bump_revision(self, app_name: str, user_id: str) -> Op[int]:
-        """No RETURNING into a fetch here: create the revision row if absent, update it (its lock), read it."""
-        return (yield from self.bump_revision_portable(app_name, user_id))
+    # No RETURNING into a fetch here: a revision bump is create-if-absent, update (its row lock), read.
+    returning_upsert: ClassVar[bool] = False
 
     def fts_search_stmt(
         self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None

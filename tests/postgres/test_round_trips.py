@@ -89,7 +89,8 @@ async def test_memory_and_artifact_round_trips(pg: Backend) -> None:
 
     entry = MemoryEntry(id="m1", content=types.Content(role="user", parts=[types.Part(text="green apple pie")]))
     await call(memory.add_memory, app_name="a", user_id="u", memories=[entry])
-    assert counter.take() == 4  # BEGIN, batched insert-if-absent, batched replacing upsert, COMMIT
+    # BEGIN, revision bump (a replacement may clear a vector), batched insert-if-absent, replacing upsert, COMMIT
+    assert counter.take() == 5
     found = await call(memory.search_memory, app_name="a", user_id="u", query="apple")
     assert [record["event_id"] for record in found] == ["m1"]
     assert counter.take() == 1
