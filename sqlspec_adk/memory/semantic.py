@@ -39,6 +39,7 @@ __all__ = [
     "EMBED_CHARS",
     "HYBRID_DEPTH",
     "MIN_SIMILARITY",
+    "RELATIVE_SIMILARITY",
     "Await",
     "Step",
     "drive_async",
@@ -56,6 +57,10 @@ HYBRID_DEPTH = 50
 #: The vector ranking keeps only entries more similar than this (cosine): an orthogonal or opposite
 #: entry is unrelated, not "the least bad match".
 MIN_SIMILARITY = 0.0
+#: ...and at least this share of the best one's cosine. In a small memory every entry is in the vector
+#: ranking, so without it an unrelated entry that also matches an everyday word ("the") outranks the one
+#: entry that answers; on W5 (20,000 entries) 0.5 changes no answer (0.7 loses one paraphrase).
+RELATIVE_SIMILARITY = 0.5
 #: Rounds a search reads candidates again after some came back deleted.
 _REFILLS = 3
 
@@ -145,6 +150,14 @@ def _unalone(op: Op[T]) -> Op[T]:
             return value
 
 
+def _similar(ranked: Sequence[tuple[T, float]]) -> list[tuple[T, float]]:
+    """The entries of a vector ranking (each with its cosine) similar enough to count (see the constants)."""
+    if not ranked:
+        return []
+    floor = max(MIN_SIMILARITY, RELATIVE_SIMILARITY * max(score for _, score in ranked))
+    return [(item, score) for item, score in ranked if score > MIN_SIMILARITY and score >= floor]
+
+
 def _ranked_records(
     sql: MemorySQL,
     cache: VectorCache,
@@ -167,7 +180,8 @@ def _ranked_records(
     if ranking == "sql":
         rows = yield sql.vector_search_stmt(app_name, user_id, vector, depth, owner)
         score = len(MEMORY_COLUMNS)
-        nearest = [sql.memory_record(row, app_name, user_id) for row in rows if float(row[score]) > MIN_SIMILARITY]
+        kept = _similar([(row, float(row[score])) for row in rows])
+        nearest = [sql.memory_record(row, app_name, user_id) for row, _ in kept]
         if lexical is None:
             return nearest[:limit]
         known = {record["event_id"]: record for record in [*nearest, *lexical]}
@@ -188,7 +202,7 @@ def _ranked_records(
             floor=MIN_SIMILARITY,
             exclude=frozenset(gone),
         )
-        nearest_keys = [event_id for event_id, _ in ranked]
+        nearest_keys = [event_id for event_id, _ in _similar(ranked)]
         keys = nearest_keys[:limit] if lexical is None else fuse([r["event_id"] for r in lexical], nearest_keys, limit)
         wanted = [key for key in keys if key not in known]
         if not wanted:

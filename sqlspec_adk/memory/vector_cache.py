@@ -52,6 +52,7 @@ def numpy_module() -> Any:
         _numpy.append(importlib.import_module("numpy") if importlib.util.find_spec("numpy") is not None else None)
     return _numpy[0]
 
+
 _LITTLE = sys.byteorder == "little"
 #: Entries from which search ranks by centered cosine (see :class:`ScopeVectors`).
 CENTER_MIN = 100

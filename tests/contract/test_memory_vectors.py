@@ -156,7 +156,9 @@ async def test_a_deleted_entry_loses_its_vector_and_is_never_returned(backend: A
 async def test_vector_search_respects_app_user_and_owner(backend: Any, vector_mode: str) -> None:
     require_vectors(backend)
     store = await backend.memory_store(
-        memory_embedder=FakeEmbedder(), memory_search_mode=vector_mode, owner_id_column=backend.integer_column("tenant_id")
+        memory_embedder=FakeEmbedder(),
+        memory_search_mode=vector_mode,
+        owner_id_column=backend.integer_column("tenant_id"),
     )
     seven = SQLSpecMemoryService(store, owner_id=7)
     eight = SQLSpecMemoryService(store, owner_id=8)
@@ -173,7 +175,7 @@ async def test_vector_search_respects_app_user_and_owner(backend: Any, vector_mo
 
 async def test_any_query_text_is_safe(backend: Any, vector_mode: str) -> None:
     service = await vector_memory(backend, vector_mode)
-    await add_texts(service, "pancake syrup", "100% sure about snake_case names", "a quote \" and a star *")
+    await add_texts(service, "pancake syrup", "100% sure about snake_case names", 'a quote " and a star *')
     stored = {"pancake syrup", "100% sure about snake_case names", 'a quote " and a star *'}
     for query in HOSTILE:
         found = texts(await search(service, query))
