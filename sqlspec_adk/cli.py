@@ -220,26 +220,30 @@ async def _import(args: argparse.Namespace) -> int:
 
 
 async def _prune(args: argparse.Namespace) -> int:
+    """Each rule's age is its flag's, else the config's ``retention_*`` setting (URI parameter or mapping)."""
     from sqlspec_adk.operations.database import open_config
     from sqlspec_adk.operations.prune import PrunePlan, parse_age, prune
 
     now = time.time()
 
-    def cutoff(age: str | None) -> float | None:
-        return None if age is None else now - parse_age(age)
+    def cutoff(age: str | None, default: float | None) -> float | None:
+        return default if age is None else now - parse_age(age)
 
-    plan = PrunePlan(
-        sessions_idle_before=cutoff(args.sessions_idle),
-        events_before=cutoff(args.events_older_than),
-        memory_before=cutoff(args.memory_older_than),
-        artifacts_before=cutoff(args.artifacts_older_than),
-        app_name=args.app,
-    )
-    if plan.empty():
-        raise ConfigError(
-            "say what to prune: --sessions-idle, --events-older-than, --memory-older-than or --artifacts-older-than"
-        )
     async with open_config(args.uri) as config:
+        defaults = config.adk.backend.retention.cutoffs(now)
+        plan = PrunePlan(
+            sessions_idle_before=cutoff(args.sessions_idle, defaults["idle_sessions"]),
+            events_before=cutoff(args.events_older_than, defaults["events"]),
+            memory_before=cutoff(args.memory_older_than, defaults["memory"]),
+            artifacts_before=cutoff(args.artifacts_older_than, defaults["artifacts"]),
+            app_name=args.app,
+        )
+        if plan.empty():
+            raise ConfigError(
+                "say what to prune: --sessions-idle, --events-older-than, --memory-older-than or "
+                "--artifacts-older-than, or set retention_idle_sessions_days, retention_events_days, "
+                "retention_memory_days or retention_artifacts_days in the URI"
+            )
         result = await prune(config, plan, dry_run=args.dry_run)
     print(result.render())
     return 0

@@ -86,6 +86,27 @@ async def test_prune_dry_run_counts_then_deletes(tmp_path: Path, capsys: pytest.
     assert blobs() == [] and _count(database, "adk_artifact") == 0
 
 
+async def test_prune_takes_its_default_ages_from_the_retention_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """retention_*_days in the URI are prune's ages where no flag is given; a flag overrides its rule only."""
+    database = tmp_path / "r.db"
+    uri = f"sqlspec+aiosqlite:///{database}"
+    await _aged_data(uri)
+    configured = f"{uri}?retention_idle_sessions_days=90&retention_memory_days=365&retention_events_days=45"
+    assert await cli(["prune", configured, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would delete 1 idle session(s)" in out
+    assert "would delete 1 old event(s)" in out  # the other app's 50d; 40d and 35d are younger than 45 days
+    assert "would delete 1 memory entr(y/ies)" in out
+    assert "artifact" not in out  # no retention_artifacts_days, no flag: the rule is off
+    assert await cli(["prune", configured, "--events-older-than", "30d", "--dry-run"]) == 0
+    assert "would delete 3 old event(s)" in capsys.readouterr().out
+    assert _count(database, "adk_session") == 3 and _count(database, "adk_event") == 6  # dry runs only
+    assert await cli(["prune", f"{uri}?retention_events_days=0"]) == 2
+    assert "retention_events_days" in capsys.readouterr().err and _count(database, "adk_event") == 6
+
+
 async def test_prune_needs_a_rule_and_valid_ages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     uri = f"sqlspec+sqlite:///{tmp_path / 'x.db'}"
     assert await cli(["prune", uri]) == 2
