@@ -234,7 +234,7 @@ def _adk_value(key: str, value: str) -> Any:
         return option_from_text(key, value)
     if key in BOOL_KEYS or key == "memory_use_fts":
         return parse_bool(value, key)
-    if key in ("memory_max_results", "memory_vector_cache_mb"):
+    if key in ("memory_max_results", "memory_vector_cache_mb", "group_commit_max"):
         try:
             return int(value)
         except ValueError as error:

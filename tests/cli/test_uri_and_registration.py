@@ -38,6 +38,22 @@ def test_query_parameters_split_into_adk_pool_and_driver() -> None:
     assert parsed.connection == {"dsn": "postgresql://me:secret@db.local:5433/app?sslmode=require"}
 
 
+def test_numeric_keys_take_their_types_from_the_uri(tmp_path: Path) -> None:
+    """Every number-valued key of extension_config['adk'] is converted, so a URI can set what a mapping can."""
+    query = "group_commit_max=8&memory_vector_cache_mb=16&busy_timeout=2.5&memory_max_results=3"
+    parsed = parse_uri(f"sqlspec+sqlite:///{tmp_path / 'n.db'}?{query}")
+    assert parsed.adk == {
+        "group_commit_max": 8,
+        "memory_vector_cache_mb": 16,
+        "busy_timeout": 2.5,
+        "memory_max_results": 3,
+    }
+    _, config = config_from_uri(f"sqlspec+sqlite:///{tmp_path / 'n.db'}?{query}")
+    assert (config.adk.group_commit_max, config.adk.memory_vector_cache_mb) == (8, 16)
+    with pytest.raises(ConfigError, match="group_commit_max='many' must be an integer"):
+        parse_uri(f"sqlspec+sqlite:///{tmp_path / 'n.db'}?group_commit_max=many")
+
+
 def test_hyphen_and_underscore_driver_names_are_the_same() -> None:
     assert parse_uri("sqlspec+cockroach-asyncpg://h/db").driver == "cockroach_asyncpg"
     assert parse_uri("sqlspec+cockroach_asyncpg://h/db").driver == "cockroach_asyncpg"
