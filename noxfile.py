@@ -32,7 +32,7 @@ def family(session: nox.Session, family: str) -> None:
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     session.install("ruff")
-    session.run("ruff", "check", "sqlspec_adk", "tests", "benchmarks", "tools", "noxfile.py")
+    session.run("ruff", "check", "sqlspec_adk", "tests", "benchmarks", "tools", "examples", "noxfile.py")
 
 
 @nox.session(python="3.11")
