@@ -16,7 +16,9 @@
   transaction ID") is ROLLED_BACK; the service unavailable or a deadline passed mid-call is LOST;
   a session the server no longer knows is UNSENT; an existing key is
   DUPLICATE; a schema object already there ("Duplicate name in schema", the
-  search index has no ``IF NOT EXISTS``) is EXISTS.
+  search index has no ``IF NOT EXISTS``; a second row deletion policy) or
+  already gone (a row deletion policy or a column dropped again: Spanner has no
+  ``IF EXISTS`` for either) is EXISTS (:data:`SCHEMA_DONE`).
 """
 
 from __future__ import annotations
@@ -149,6 +151,17 @@ EMULATOR_DISPLACED = (
 )
 
 
+#: What a schema change says when what it does is already done (the emulator's words; a migration statement
+#: only, see the engine's ``exists_ok``): an object of that name is there, the table has a row deletion policy
+#: (ADD ROW DELETION POLICY again), the policy or the column is gone (DROP again; no ALTER COLUMN is a step).
+SCHEMA_DONE = (
+    "Duplicate name in schema",
+    "Cannot create ROW DELETION POLICY because there is already one",
+    "ROW DELETION POLICY does not exist on table",
+    "Column not found in table",
+)
+
+
 def classify_spanner(error: BaseException) -> ErrorKind | None:
     """The kind of a google-cloud-spanner error (see the module docstring), None for "raise it as it is"."""
     if isinstance(error, exceptions.Aborted):
@@ -159,7 +172,8 @@ def classify_spanner(error: BaseException) -> ErrorKind | None:
         return ErrorKind.ROLLED_BACK
     if isinstance(error, exceptions.AlreadyExists):
         return ErrorKind.DUPLICATE
-    if isinstance(error, exceptions.FailedPrecondition) and "Duplicate name in schema" in str(error):
+    schema_error = exceptions.FailedPrecondition | exceptions.InvalidArgument | exceptions.NotFound
+    if isinstance(error, schema_error) and any(text in str(error) for text in SCHEMA_DONE):
         return ErrorKind.EXISTS
     if isinstance(error, exceptions.ServiceUnavailable | exceptions.DeadlineExceeded):
         return ErrorKind.LOST

@@ -31,15 +31,17 @@ exactly the change from the options recorded before to the configured ones:
   drops and adds them again); the ``retention_events_days``,
   ``retention_memory_days`` and ``retention_artifacts_days`` settings become
   row deletion policies on a stored generated ``retention_ts`` TIMESTAMP (the
-  event/entry timestamp, the artifact's creation time: what ``prune`` compares).
+  event/entry timestamp, the artifact's creation time: what ``prune`` compares;
+  a policy deletes artifact rows only, their content is left to ``artifacts gc``).
   Sessions get none: Spanner refuses a row deletion policy on a table a foreign
   key references (the events' key references sessions), so idle sessions stay
   with ``prune``. ``spanner_table_options`` / ``spanner_index_options`` are set
   with ``ALTER TABLE|INDEX ... SET OPTIONS`` (an option removed is set to NULL).
 
 Every statement tolerates a rerun (``IF NOT EXISTS``, or an error the engine
-absorbs as "already done"), so an upgrade killed half way completes on the
-next run.
+absorbs as "already done": on Spanner a second ``ADD ROW DELETION POLICY``, and
+a ``DROP`` of a policy or column already gone), so an upgrade killed half way
+completes on the next run.
 """
 
 from __future__ import annotations
@@ -269,9 +271,10 @@ class _Oracle(_Change):
         return found
 
     def drop_text_index(self) -> str:
-        """Drop the Oracle Text index (absent is fine: ORA-01418), so the table can be repartitioned."""
-        index = self.d.index_name(self.a.memory_table, "fts_idx")
-        name = f"{self.d.quote(self.a.schema)}.{index}" if self.a.schema else index
+        """Drop the Oracle Text index (absent is fine: ORA-01418), so the table can be repartitioned. Unqualified,
+        as version 1 and :meth:`text_index` name it: Oracle makes an index in the current schema, whatever
+        schema its table is in (``schema`` names the table's)."""
+        name = self.d.index_name(self.a.memory_table, "fts_idx")
         return (
             f"BEGIN EXECUTE IMMEDIATE 'DROP INDEX {name}'; "
             "EXCEPTION WHEN OTHERS THEN IF SQLCODE <> -1418 THEN RAISE; END IF; END;"
@@ -366,14 +369,14 @@ class _Spanner(_Change):
             table = self.d.table(raw)
             policy = f"ROW DELETION POLICY (OLDER_THAN({SPANNER_TTL_COLUMN}, INTERVAL {int(now.get(raw, 0))} DAY))"
             if now.get(raw):
-                if not before.get(raw):
-                    # TIMESTAMP_MICROS of the float seconds: the very instant prune compares against.
-                    found.append(
-                        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {SPANNER_TTL_COLUMN} TIMESTAMP AS "
-                        f"(TIMESTAMP_MICROS(CAST({source} * 1000000 AS INT64))) STORED"
-                    )
-                    # ADD is "already done" on a rerun; REPLACE then sets this run's age either way.
-                    found.append(f"ALTER TABLE {table} ADD {policy}")
+                # TIMESTAMP_MICROS of the float seconds: the very instant prune compares against.
+                found.append(
+                    f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {SPANNER_TTL_COLUMN} TIMESTAMP AS "
+                    f"(TIMESTAMP_MICROS(CAST({source} * 1000000 AS INT64))) STORED"
+                )
+                # ADD even when a policy was recorded before: it is "already done" when the policy is there (an
+                # age change, a rerun), and REPLACE, which fails where there is none, then always finds one.
+                found.append(f"ALTER TABLE {table} ADD {policy}")
                 found.append(f"ALTER TABLE {table} REPLACE {policy}")
             else:
                 found.append(f"ALTER TABLE {table} DROP ROW DELETION POLICY")
