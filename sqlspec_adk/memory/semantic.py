@@ -57,9 +57,11 @@ HYBRID_DEPTH = 50
 #: The vector ranking keeps only entries more similar than this (cosine): an orthogonal or opposite
 #: entry is unrelated, not "the least bad match".
 MIN_SIMILARITY = 0.0
-#: ...and at least this share of the best one's cosine. In a small memory every entry is in the vector
-#: ranking, so without it an unrelated entry that also matches an everyday word ("the") outranks the one
-#: entry that answers; on W5 (20,000 entries) 0.5 changes no answer (0.7 loses one paraphrase).
+#: ...and, when fused with the lexical ranking (hybrid), at least this share of the best one's cosine. In a
+#: small memory every entry is in the vector ranking, so without it an unrelated entry that also matches an
+#: everyday word ("the") collects both rankings' votes and outranks the one entry that answers; on W5
+#: (20,000 entries) 0.5 changes no answer (0.7 loses one paraphrase). Semantic mode ranks by cosine alone,
+#: so the answer is first anyway there, and keeps every entry above MIN_SIMILARITY.
 RELATIVE_SIMILARITY = 0.5
 #: Rounds a search reads candidates again after some came back deleted.
 _REFILLS = 3
@@ -150,11 +152,13 @@ def _unalone(op: Op[T]) -> Op[T]:
             return value
 
 
-def _similar(ranked: Sequence[tuple[T, float]]) -> list[tuple[T, float]]:
-    """The entries of a vector ranking (each with its cosine) similar enough to count (see the constants)."""
+def _similar(ranked: Sequence[tuple[T, float]], fused: bool) -> list[tuple[T, float]]:
+    """The entries of a vector ranking (each with its cosine) similar enough to count (see the constants);
+    ``fused``: the ranking is fused with the lexical one (hybrid)."""
     if not ranked:
         return []
-    floor = max(MIN_SIMILARITY, RELATIVE_SIMILARITY * max(score for _, score in ranked))
+    relative = RELATIVE_SIMILARITY if fused else 0.0
+    floor = max(MIN_SIMILARITY, relative * max(score for _, score in ranked))
     return [(item, score) for item, score in ranked if score > MIN_SIMILARITY and score >= floor]
 
 
@@ -180,7 +184,7 @@ def _ranked_records(
     if ranking == "sql":
         rows = yield sql.vector_search_stmt(app_name, user_id, vector, depth, owner)
         score = len(MEMORY_COLUMNS)
-        kept = _similar([(row, float(row[score])) for row in rows])
+        kept = _similar([(row, float(row[score])) for row in rows], lexical is not None)
         nearest = [sql.memory_record(row, app_name, user_id) for row, _ in kept]
         if lexical is None:
             return nearest[:limit]
@@ -202,7 +206,7 @@ def _ranked_records(
             floor=MIN_SIMILARITY,
             exclude=frozenset(gone),
         )
-        nearest_keys = [event_id for event_id, _ in _similar(ranked)]
+        nearest_keys = [event_id for event_id, _ in _similar(ranked, lexical is not None)]
         keys = nearest_keys[:limit] if lexical is None else fuse([r["event_id"] for r in lexical], nearest_keys, limit)
         wanted = [key for key in keys if key not in known]
         if not wanted:
