@@ -35,6 +35,7 @@ __all__ = [
     "ADBC_SQLITE",
     "PoolSlots",
     "adbc_sqlite_connection",
+    "adbc_command",
     "release_adbc_sqlite",
     "StdlibGlue",
     "WriteLock",
@@ -174,6 +175,18 @@ class PoolSlots:
         self._free.release()
         if lock is not None:
             lock.give()
+
+
+def adbc_command(cursor: Any, sql: str, *, rollback: bool) -> None:
+    """Run a transaction command on an ADBC cursor (SQLite or DuckDB). A ``ROLLBACK`` that finds no
+    transaction succeeded: those databases roll back by themselves on some errors (SQLITE_FULL, an I/O
+    error), and discarding the connection would drop its per-connection settings (``PRAGMA
+    max_page_count`` and the like) and cost a reconnect."""
+    try:
+        cursor.executemany(sql, None)
+    except Exception as error:
+        if not (rollback and "no transaction is active" in str(error)):
+            raise
 
 
 def adbc_sqlite_connection(uri: str, holder: object) -> Any:

@@ -171,7 +171,7 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
     def command(self, connection: _Connection, sql: str) -> None:
         if sql in (self.dialect.rules.commit, self.dialect.rules.rollback):
             connection.in_transaction = False  # also when it fails: the transaction ended either way
-        connection.cursor.executemany(sql, None)
+        _sqlite.adbc_command(connection.cursor, sql, rollback=sql == self.dialect.rules.rollback)
         connection.in_transaction = connection.in_transaction or sql.startswith("BEGIN")
 
     def in_transaction(self, connection: _Connection) -> bool:
