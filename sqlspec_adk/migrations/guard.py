@@ -8,13 +8,20 @@ Once per config and component (sessions, memory, artifacts), read only:
 - ahead of this code's version (a newer sqlspec-adk migrated it): reads work,
   writes are refused;
 - left out of the library's migrations (``include_<component>_migration``
-  false): its tables must exist, whatever created them.
+  false): its tables must exist, whatever created them;
+- at this version but made with other schema options than the config's (the
+  owner column, full-text settings, per-backend options): a warning naming
+  the options that differ and ``sqlspec-adk migrate upgrade``; the store runs
+  on the schema as it is (applying options is an explicit upgrade, never a
+  side effect of opening a store).
 
 ``create_tables()`` on a store upgrades and marks the check done.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Generator
 from typing import Any
 
@@ -25,6 +32,7 @@ from sqlspec_adk.migrations.runner import (
     Step,
     drive_async,
     drive_sync,
+    options_signature,
     read_state_op,
     tables_exist_op,
     upgrade_plan,
@@ -34,6 +42,8 @@ from sqlspec_adk.protocol import operation
 __all__ = ["ensure_schema", "ensure_schema_sync", "mark_current"]
 
 OK, AHEAD = "ok", "ahead"
+
+logger = logging.getLogger(__name__)
 
 #: The tables each component keeps (besides the metadata table).
 _TABLES = {
@@ -66,6 +76,8 @@ def _check(config: DatabaseConfig, component: str) -> Generator[Step, Any, str]:
     else:
         state = yield operation("schema_check", lambda: read_state_op(dialect), write=False)
         state_version = state.current([component]) if state.exists else 0
+        if state_version == LATEST_VERSION:
+            _warn_of_other_options(state.options.get(component), options_signature(dialect, component), component)
     if state_version > LATEST_VERSION:
         return AHEAD
     if state_version < LATEST_VERSION:
@@ -77,6 +89,22 @@ def _check(config: DatabaseConfig, component: str) -> Generator[Step, Any, str]:
             )
         yield from upgrade_plan(dialect)
     return OK
+
+
+def _warn_of_other_options(recorded: str | None, configured: str, component: str) -> None:
+    if recorded is None or recorded == configured:
+        return
+    before, now = json.loads(recorded), json.loads(configured)
+    differing = sorted(key for key in {*before, *now} if before.get(key) != now.get(key))
+    logger.warning(
+        "the sqlspec-adk %s schema of this database was made with other options than this config's (%s: "
+        "recorded %s, configured %s); the store uses the schema as it is. To apply this config's options "
+        "run 'sqlspec-adk migrate upgrade <database URI>' with them, or give the store the database's",
+        component,
+        ", ".join(differing),
+        {key: before.get(key) for key in differing},
+        {key: now.get(key) for key in differing},
+    )
 
 
 def _decided(config: DatabaseConfig, component: str, verdict: str, write: bool) -> None:

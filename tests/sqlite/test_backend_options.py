@@ -225,6 +225,37 @@ async def test_turning_porter_on_and_off_rebuilds_the_index_from_the_rows(tmp_pa
     await service.close()
 
 
+async def test_a_store_on_other_options_warns_and_runs_on_the_schema_as_it_is(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Opening a store never changes the schema's options; it says which differ and how to apply them."""
+    path = tmp_path / "w.db"
+    service = memory_service(path, **PORTER)
+    await service.add_events_to_memory(app_name=APP, user_id=USER, events=RUN_ENTRIES)
+    await service.close()
+    for create_tables in (False, True):
+        caplog.clear()
+        config = SqliteConfig(
+            connection_config={"database": str(path)}, extension_config={"adk": {"create_tables": create_tables}}
+        )
+        plain = SQLSpecMemoryService(SqliteADKMemoryStore(config))
+        with caplog.at_level("WARNING", logger="sqlspec_adk.migrations.guard"):
+            # It runs (no error) on the porter index, with the plain tokenizer's search: whole words looked
+            # up among stems, so most queries find nothing. Hence the warning.
+            await found(plain, "runs")
+        await plain.close()
+        [record] = [r for r in caplog.records if r.name == "sqlspec_adk.migrations.guard"]
+        assert "sqlite_fts_tokenizer" in record.getMessage() and "sqlspec-adk migrate upgrade" in record.getMessage()
+        assert "porter" in fts_sql(path) and recorded_options(path)["sqlite_fts_tokenizer"] == "porter"
+    caplog.clear()
+    same = SqliteConfig(connection_config={"database": str(path)}, extension_config={"adk": PORTER})
+    again = SQLSpecMemoryService(SqliteADKMemoryStore(same))
+    with caplog.at_level("WARNING", logger="sqlspec_adk.migrations.guard"):
+        assert await found(again, "runs") == {"e-running", "e-runs", "e-run"}
+    await again.close()
+    assert [r for r in caplog.records if r.name == "sqlspec_adk.migrations.guard"] == []
+
+
 RELEASE_WRITER = textwrap.dedent(
     """
     import asyncio, sys
