@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlspec_adk.dialects.memory import MEMORY_COLUMNS, MemorySQL
+from sqlspec_adk.engine.plans import drive_plan_async, drive_plan_sync
 from sqlspec_adk.memory.fusion import fuse
 from sqlspec_adk.memory.vector_cache import VectorCache, cached_ranking
 from sqlspec_adk.protocol import Op, Operation, Stmt
@@ -80,36 +81,14 @@ Step = Operation[Any] | Await
 
 async def drive_async(plan: Generator[Step, Any, T], run: Callable[[Operation[Any]], Awaitable[Any]]) -> T:
     """Drive ``plan`` from async code: operations through ``run``, awaits on this loop."""
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = plan.throw(error) if error is not None else plan.send(result)
-        except StopIteration as stop:
-            done: T = stop.value
-            return done
-        result, error = None, None
-        try:
-            result = await (run(step) if isinstance(step, Operation) else step.make())
-        except BaseException as failure:  # handed to the plan, which re-raises what it does not handle
-            error = failure
+    return await drive_plan_async(plan, lambda step: run(step) if isinstance(step, Operation) else step.make())
 
 
 def drive_sync(plan: Generator[Step, Any, T], run: Callable[[Operation[Any]], Any]) -> T:
     """Drive ``plan`` on the calling thread: operations through ``run``, awaits on the embedder loop."""
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = plan.throw(error) if error is not None else plan.send(result)
-        except StopIteration as stop:
-            done: T = stop.value
-            return done
-        result, error = None, None
-        try:
-            result = run(step) if isinstance(step, Operation) else run_coroutine_sync(step.make)
-        except BaseException as failure:
-            error = failure
+    return drive_plan_sync(
+        plan, lambda step: run(step) if isinstance(step, Operation) else run_coroutine_sync(step.make)
+    )
 
 
 _loop: asyncio.AbstractEventLoop | None = None

@@ -51,6 +51,7 @@ import sqlspec_adk.migrations.v0004_lexical_ranking as v0004_lexical_ranking
 import sqlspec_adk.migrations.v0005_vectors as v0005_vectors
 from sqlspec_adk.config import DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.dialects.base import Dialect
+from sqlspec_adk.engine.plans import drive_plan_async, drive_plan_sync
 from sqlspec_adk.errors import MigrationError
 from sqlspec_adk.protocol import Fetch, Op, Operation, Stmt, operation
 from sqlspec_adk.settings import ADKConfig
@@ -393,42 +394,26 @@ def _give_lease(dialect: Dialect, token: str) -> Op[None]:
 
 def drive_sync(config: SyncDatabaseConfig[Any], plan: Generator[Step, Any, T]) -> T:
     """Run a migration plan on the calling thread."""
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = plan.throw(error) if error is not None else plan.send(result)
-        except StopIteration as stop:
-            done: T = stop.value
-            return done
-        result, error = None, None
+
+    def take(step: Step) -> Any:
         if isinstance(step, Operation):
-            try:
-                result = config.run(step)
-            except BaseException as failure:
-                error = failure
-        else:
-            time.sleep(step)
+            return config.run(step)
+        time.sleep(step)
+        return None
+
+    return drive_plan_sync(plan, take)
 
 
 async def drive_async(config: DatabaseConfig, plan: Generator[Step, Any, T]) -> T:
     """Run a migration plan from async code (a sync config's operations run on worker threads)."""
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = plan.throw(error) if error is not None else plan.send(result)
-        except StopIteration as stop:
-            done: T = stop.value
-            return done
-        result, error = None, None
+
+    async def take(step: Step) -> Any:
         if isinstance(step, Operation):
-            try:
-                result = await config.arun(step)
-            except BaseException as failure:
-                error = failure
-        else:
-            await asyncio.sleep(step)
+            return await config.arun(step)
+        await asyncio.sleep(step)
+        return None
+
+    return await drive_plan_async(plan, take)
 
 
 async def upgrade(config: DatabaseConfig, target: int | None = None) -> int:
