@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlspec_adk.converters import decode_event, encode_event
+from sqlspec_adk.dialects.artifacts import ARTIFACT_COLUMNS
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from sqlspec_adk.transfer.model import ArtifactDump, EventDump, MemoryDump, SessionDump, SessionKey, StateDump
@@ -199,27 +200,12 @@ def page_memory(dialect: Dialect, after: tuple[str, str, str] | None, size: int)
     ]
 
 
-_ARTIFACT_COLUMNS = (
-    "app_name",
-    "user_id",
-    "scope",
-    "filename",
-    "version",
-    "kind",
-    "mime_type",
-    "display_name",
-    "canonical_uri",
-    "custom_metadata",
-    "create_time",
-    "size_bytes",
-    "checksum",
-)
 _ARTIFACT_KEY = ("app_name", "user_id", "scope", "filename", "version")
 
 
 def page_artifacts(dialect: Dialect, after: tuple[str, str, str, str, int] | None, size: int) -> Op[list[ArtifactDump]]:
     """Up to ``size`` artifact version rows (metadata only) after ``after`` in key order."""
-    columns = [dialect.json.select(c) if c == "custom_metadata" else c for c in _ARTIFACT_COLUMNS]
+    columns = [dialect.json.select(c) if c == "custom_metadata" else c for c in ARTIFACT_COLUMNS]
     rows = yield _page(dialect, dialect.artifact_table, columns, _ARTIFACT_KEY, after, size)
     return [
         ArtifactDump(
