@@ -152,7 +152,11 @@ class SessionSQL(DialectCore):
         if owned and self.owner is not None:
             sql += f" AND s.{self.owner.name} = ?"
         if after:
-            sql += " AND (s.update_time > ? OR (s.update_time = ? AND (s.user_id > ? OR (s.user_id = ? AND s.id > ?))))"
+            # The leading ``>=`` is implied by the OR; it is the bound an index range scan starts from.
+            sql += (
+                " AND s.update_time >= ? AND (s.update_time > ? OR (s.update_time = ? AND (s.user_id > ? "
+                "OR (s.user_id = ? AND s.id > ?))))"
+            )
         sql += " ORDER BY s.update_time, s.user_id, s.id"
         return sql + (f" {self.limit_sql}" if limit else "")
 
@@ -440,7 +444,7 @@ class SessionSQL(DialectCore):
             params.append(owner)
         if after is not None:
             update_time, after_user, after_id = after
-            params += [update_time, update_time, after_user, after_user, after_id]
+            params += [update_time, update_time, update_time, after_user, after_user, after_id]
         if limit is not None:
             params.append(limit + 1)
         sql = self.list_sessions_sql(

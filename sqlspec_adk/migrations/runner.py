@@ -49,6 +49,7 @@ import sqlspec_adk.migrations.v0002_lookups_and_vectors as v0002_lookups_and_vec
 import sqlspec_adk.migrations.v0003_backend_options as v0003_backend_options
 import sqlspec_adk.migrations.v0004_lexical_ranking as v0004_lexical_ranking
 import sqlspec_adk.migrations.v0005_vectors as v0005_vectors
+import sqlspec_adk.migrations.v0006_app_session_index as v0006_app_session_index
 from sqlspec_adk.config import DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.engine.plans import drive_plan_async, drive_plan_sync
@@ -80,6 +81,7 @@ VERSIONS: tuple[ModuleType, ...] = (
     v0003_backend_options,
     v0004_lexical_ranking,
     v0005_vectors,
+    v0006_app_session_index,
 )
 LATEST_VERSION: int = VERSIONS[-1].VERSION
 COMPONENTS = ("sessions", "memory", "artifacts")

@@ -32,6 +32,7 @@ def drop_statements(dialect: Dialect) -> list[Stmt]:
         # Version 2's (the owner indexes exist only with owner_id_column; IF EXISTS covers their absence).
         indexes += [(a.events_table, "compaction_idx"), (a.memory_table, "session_idx")]
         indexes += [(table, "owner_idx") for table in (a.session_table, a.memory_table, a.artifact_table)]
+        indexes += [(a.session_table, "app_list_idx")]  # version 6's
         # Version 3's, with spanner_shard_count (whatever the config says now: it may have been set before).
         sharded = (a.session_table, a.events_table, a.memory_table, a.artifact_table)
         indexes += [(table, "shard_idx") for table in sharded]
