@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from sqlspec_adk.dialects.base import Dialect
 
-__all__ = ["NAME", "VERSION", "statements"]
+__all__ = ["NAME", "VERSION", "index_statement", "statements"]
 
 VERSION = 2
 NAME = "lookups_and_vectors"
@@ -33,6 +33,12 @@ def statements(dialect: Dialect, component: str) -> list[str]:
     """Version 2's statements for one component of ``dialect``'s config, in order."""
     renderer = _RENDERERS[dialect.family](dialect)
     return list(getattr(renderer, component)())
+
+
+def index_statement(dialect: Dialect, table: str, name: str, suffix: str, columns: str) -> str:
+    """``CREATE INDEX`` of ``columns`` on ``table`` (named after ``name`` and ``suffix``), idempotent in the
+    family's way: ``IF NOT EXISTS``, or (MySQL, Oracle) an "already exists" error the engine absorbs."""
+    return _RENDERERS[dialect.family](dialect).index(table, name, suffix, columns)
 
 
 class _Portable:

@@ -19,6 +19,7 @@ absorbs), so an upgrade killed half way completes on the next run.
 from __future__ import annotations
 
 from sqlspec_adk.dialects.base import Dialect
+from sqlspec_adk.migrations.v0002_lookups_and_vectors import index_statement
 
 __all__ = ["COLUMNS", "NAME", "VERSION", "statements"]
 
@@ -29,14 +30,11 @@ NAME = "app_session_index"
 COLUMNS = "app_name, update_time, user_id, id"
 #: Families with version 1's ``app_list_idx`` already, or (DuckDB) no use for it.
 _WITHOUT = frozenset({"postgresql", "cockroachdb", "duckdb"})
-#: Families whose ``CREATE INDEX`` has no ``IF NOT EXISTS``: "already exists" is absorbed as done.
-_PLAIN = frozenset({"mysql", "oracle"})
 
 
 def statements(dialect: Dialect, component: str) -> list[str]:
     """Version 6's statements for one component of ``dialect``'s config, in order."""
     if component != "sessions" or dialect.family in _WITHOUT:
         return []
-    guard = "" if dialect.family in _PLAIN else "IF NOT EXISTS "
-    name = dialect.index_name(dialect.adk.session_table, "app_list_idx")
-    return [f"CREATE INDEX {guard}{name} ON {dialect.session_table} ({COLUMNS})"]
+    adk = dialect.adk
+    return [index_statement(dialect, dialect.session_table, adk.session_table, "app_list_idx", COLUMNS)]
