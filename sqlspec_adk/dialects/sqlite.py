@@ -11,6 +11,8 @@
   :func:`~sqlspec_adk.dialects.memory.prune_common_tokens`), because bm25
   scores every row any token matches. Document frequencies come from an
   ``fts5vocab`` table read inside the search statement itself (one statement).
+  The index holds each entry's (app, user) key in a second column (schema
+  version 7) and the match includes it, so a search reads one user's postings.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlspec_adk.dialects.common import DialectCore
 from sqlspec_adk.dialects.memory import MEMORY_COLUMNS, MemorySQL
 from sqlspec_adk.dialects.sessions import SessionSQL
 from sqlspec_adk.errors import ConfigError
+from sqlspec_adk.migrations.v0007_fts_user_scope import scope_key_sql
 from sqlspec_adk.protocol import Fetch, Op, Stmt, TransactionRules
 from sqlspec_adk.records import MemoryRecord
 from sqlspec_adk.settings import ADKConfig
@@ -67,13 +70,29 @@ class SqliteMemorySQL(SqliteCore, MemorySQL):
         """Quoted name of the ``fts5vocab`` row table over the FTS5 index (document frequency per token)."""
         return self.table(f"{self.adk.memory_table}_fts_vocab")
 
-    def _fts_search_sql(self, match: str, owner: Any) -> str:
+    @staticmethod
+    def match_sql(terms: str) -> str:
+        """The ``MATCH`` argument for ``terms`` (SQL for the ``OR`` of the terms' quoted phrases, NULL when
+        there is none) inside one (app, user): its two placeholders, ahead of any in ``terms``, bind the key.
+
+        The key's token is matched with the terms (version 7's index), so FTS5 visits this user's entries
+        only. No term at all gives ``""``, which matches nothing.
+        """
+        key = scope_key_sql("?", "?")
+        return (
+            f"(SELECT CASE WHEN t IS NULL THEN '\"\"' ELSE '\"' || {key} || '\" AND (' || t || ')' END "
+            f"FROM (SELECT {terms} AS t))"
+        )
+
+    def _fts_search_sql(self, terms: str, owner: Any) -> str:
+        # The scope filter on the joined row stays: it also checks the owner, and costs one lookup per
+        # entry the index found. The key's column weighs 0 in bm25, so only the search text ranks.
         columns = ", ".join(f"m.{column}" for column in MEMORY_COLUMNS)
         fts = self.fts_table
         return (
             f"SELECT {columns} FROM {fts} JOIN {self.memory_table} m ON m.id = {fts}.rowid "
-            f"WHERE {fts} MATCH {match} AND {self.scope_sql(owner, 'm')} AND m.content_json IS NOT NULL "
-            f"ORDER BY bm25({fts}), m.timestamp DESC, m.id LIMIT ?"
+            f"WHERE {fts} MATCH {self.match_sql(terms)} AND {self.scope_sql(owner, 'm')} "
+            f"AND m.content_json IS NOT NULL ORDER BY bm25({fts}, 1.0, 0.0), m.timestamp DESC, m.id LIMIT ?"
         )
 
     def fts_search_stmt(
@@ -104,19 +123,17 @@ class SqliteMemorySQL(SqliteCore, MemorySQL):
             "kept AS (SELECT term FROM freq "
             f"WHERE {unknown}doc <= MAX(?, ? * (SELECT COALESCE(MAX(id), 0) FROM {self.memory_table})) "
             "OR doc = (SELECT MIN(doc) FROM freq)) "
-        ) + self._fts_search_sql(
-            "(SELECT COALESCE(GROUP_CONCAT('\"' || term || '\"', ' OR '), '\"\"') FROM kept)", owner
-        )
+        ) + self._fts_search_sql("(SELECT GROUP_CONCAT('\"' || term || '\"', ' OR ') FROM kept)", owner)
         scope = self.scope_params(app_name, user_id, owner)
-        params = (*tokens, self.prune_min_docs, self.prune_fraction, *scope, limit)
+        params = (*tokens, self.prune_min_docs, self.prune_fraction, app_name, user_id, *scope, limit)
         return Stmt(sql, params, Fetch.ALL)
 
     def fts_all_tokens_stmt(
         self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
     ) -> Stmt:
         """bm25-ranked FTS5 search over every token (an ``OR`` of double-quoted one-token phrases)."""
-        match = " OR ".join(f'"{token}"' for token in tokens)
-        params = (match, *self.scope_params(app_name, user_id, owner), limit)
+        terms = " OR ".join(f'"{token}"' for token in tokens)
+        params = (app_name, user_id, terms, *self.scope_params(app_name, user_id, owner), limit)
         return Stmt(self._fts_search_sql("?", owner), params, Fetch.ALL)
 
     def search_memory(

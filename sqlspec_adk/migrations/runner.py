@@ -50,6 +50,7 @@ import sqlspec_adk.migrations.v0003_backend_options as v0003_backend_options
 import sqlspec_adk.migrations.v0004_lexical_ranking as v0004_lexical_ranking
 import sqlspec_adk.migrations.v0005_vectors as v0005_vectors
 import sqlspec_adk.migrations.v0006_app_session_index as v0006_app_session_index
+import sqlspec_adk.migrations.v0007_fts_user_scope as v0007_fts_user_scope
 from sqlspec_adk.config import DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.engine.plans import drive_plan_async, drive_plan_sync
@@ -82,6 +83,7 @@ VERSIONS: tuple[ModuleType, ...] = (
     v0004_lexical_ranking,
     v0005_vectors,
     v0006_app_session_index,
+    v0007_fts_user_scope,
 )
 LATEST_VERSION: int = VERSIONS[-1].VERSION
 COMPONENTS = ("sessions", "memory", "artifacts")

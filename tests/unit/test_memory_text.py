@@ -19,7 +19,7 @@ from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.dialects.memory import MemorySQL
 from sqlspec_adk.dialects.sqlite import SqliteCore, SqliteDialect
 from sqlspec_adk.memory.rows import encode_metadata, entry_write, event_write, parse_timestamp
-from sqlspec_adk.migrations import v0001_initial, v0002_lookups_and_vectors, v0005_vectors
+from sqlspec_adk.migrations import VERSIONS, v0001_initial
 from sqlspec_adk.migrations.teardown import drop_statements
 from sqlspec_adk.protocol import Fetch, Stmt
 from sqlspec_adk.settings import ADKConfig
@@ -231,8 +231,9 @@ def _connection(dialect: Dialect) -> sqlite3.Connection:
     renderer = v0001_initial._Portable if isinstance(dialect, _PlainDialect) else v0001_initial._Sqlite
     for sql in renderer(dialect).memory():
         connection.execute(sql)
-    # The later versions' memory columns and tables (the vector, the revision stamp and its table).
-    for version in (v0002_lookups_and_vectors, v0005_vectors):
+    # The later versions' memory columns, tables and indexes (the vector, the revision stamp and its table,
+    # the full-text index's scope key).
+    for version in VERSIONS[1:]:
         for sql in version.statements(dialect, "memory"):
             connection.execute(sql)
     return connection
