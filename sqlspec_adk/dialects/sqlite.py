@@ -6,13 +6,14 @@
 - Timestamps are REAL (IEEE double), so the float ADK hands us comes back bit
   for bit and a fresh session never looks stale.
 - Memory search is FTS5 with bm25, minus the query's everyday words: a token
-  held by more than ``prune_fraction`` (5%) of the entries, and by more than
-  ``prune_min_docs`` (1,000) of them, is left out of the ``MATCH`` (see
+  held by more than ``prune_fraction`` (5%) of the user's entries, and by more
+  than ``prune_min_docs`` (1,000) of them, is left out of the ``MATCH`` (see
   :func:`~sqlspec_adk.dialects.memory.prune_common_tokens`), because bm25
   scores every row any token matches. Document frequencies come from an
   ``fts5vocab`` table read inside the search statement itself (one statement).
-  The index holds each entry's (app, user) key in a second column (schema
-  version 7) and the match includes it, so a search reads one user's postings.
+  The index keeps each user's postings apart (schema version 7: tokens are
+  prefixed with the user's key), so a search reads its own user's postings and
+  counts only its own user's entries.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from sqlspec_adk.dialects.common import DialectCore
 from sqlspec_adk.dialects.memory import MEMORY_COLUMNS, MemorySQL
 from sqlspec_adk.dialects.sessions import SessionSQL
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.migrations.v0007_fts_user_scope import scope_key_sql
-from sqlspec_adk.protocol import Fetch, Op, Stmt, TransactionRules
-from sqlspec_adk.records import MemoryRecord
+from sqlspec_adk.migrations.v0007_fts_user_scope import key_sql, users_table
+from sqlspec_adk.protocol import Fetch, Stmt, TransactionRules
 from sqlspec_adk.settings import ADKConfig
 
 __all__ = ["SqliteDialect"]
@@ -70,88 +70,56 @@ class SqliteMemorySQL(SqliteCore, MemorySQL):
         """Quoted name of the ``fts5vocab`` row table over the FTS5 index (document frequency per token)."""
         return self.table(f"{self.adk.memory_table}_fts_vocab")
 
-    @staticmethod
-    def match_sql(terms: str) -> str:
-        """The ``MATCH`` argument for ``terms`` (SQL for the ``OR`` of the terms' quoted phrases, NULL when
-        there is none) inside one (app, user): its two placeholders, ahead of any in ``terms``, bind the key.
-
-        The key's token is matched with the terms (version 7's index), so FTS5 visits this user's entries
-        only. No term at all gives ``""``, which matches nothing.
-        """
-        key = scope_key_sql("?", "?")
-        return (
-            f"(SELECT CASE WHEN t IS NULL THEN '\"\"' ELSE '\"' || {key} || '\" AND (' || t || ')' END "
-            f"FROM (SELECT {terms} AS t))"
-        )
-
-    def _fts_search_sql(self, terms: str, owner: Any) -> str:
-        # The scope filter on the joined row stays: it also checks the owner, and costs one lookup per
-        # entry the index found. The key's column weighs 0 in bm25, so only the search text ranks.
-        columns = ", ".join(f"m.{column}" for column in MEMORY_COLUMNS)
-        fts = self.fts_table
-        return (
-            f"SELECT {columns} FROM {fts} JOIN {self.memory_table} m ON m.id = {fts}.rowid "
-            f"WHERE {fts} MATCH {self.match_sql(terms)} AND {self.scope_sql(owner, 'm')} "
-            f"AND m.content_json IS NOT NULL ORDER BY bm25({fts}, 1.0, 0.0), m.timestamp DESC, m.id LIMIT ?"
-        )
+    @cached_property
+    def users_table(self) -> str:
+        """Quoted name of version 7's table numbering each (app, user) whose entries the index holds."""
+        return self.quote(users_table(self))
 
     def fts_search_stmt(
         self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
     ) -> Stmt:
-        """bm25-ranked FTS5 search over the query's tokens minus its everyday words, in one statement.
+        """bm25-ranked FTS5 search of one user's entries for the query's tokens minus its everyday words.
 
-        A token is left out when more than ``max(prune_min_docs, prune_fraction
-        * entries)`` entries hold it, unless no token is rarer (the rarest
-        tokens always stay, so a query of common words still matches). The
-        entry count is the table's largest ``id`` (ids are distinct positive
-        integers, so it bounds the count from above without a scan; after mass
-        deletes it only prunes less), and the frequencies are table-wide, which
-        is also what the match costs. The ``MATCH`` argument is built inside SQL
-        from the bound tokens, each one a double-quoted FTS5 string (a one-token
-        phrase); tokens hold letters, digits and marks only (checked before any
-        statement), so none can close the quote. When no token is in the index
-        the argument is ``""``, which matches nothing.
+        One statement, every cost the user's own (version 7 indexes each token
+        prefixed with its user's key): ``fts5vocab`` gives the user's entries
+        holding each prefixed token, and the bare key's count is the user's
+        entries (tombstones included). A token is left out when more than
+        ``max(prune_min_docs, prune_fraction * entries)`` of them hold it,
+        unless no token is rarer (the rarest tokens always stay, so a query of
+        common words still matches); a token none of them holds matches
+        nothing and is left out (with porter stemming a query token is not a
+        vocab term, the index holding stems, and it is kept). ``bm25`` ranks
+        with the same per-user counts.
+
+        The ``MATCH`` argument is built inside SQL from the bound tokens, each
+        one a double-quoted FTS5 string of the key and the token; tokens hold
+        letters, digits and marks only (checked before any statement), so none
+        can close the quote, and the app and user never enter it (only their
+        number does). No token left, or a user with no entries, gives ``""``,
+        which matches nothing. The joined row is still checked against the
+        scope (it also holds the owner), one lookup per entry found.
         """
         values = ", ".join("(?)" for _ in tokens)
-        vocab = self.vocab_table
-        # With porter stemming the index holds stems ("run"), so a query token ("running") is not a vocab
-        # term: its frequency is unknown and it is kept (FTS5 stems it inside the MATCH).
+        vocab, fts = self.vocab_table, self.fts_table
         unknown = "doc IS NULL OR " if self.adk.backend.sqlite.fts_tokenizer == "porter" else ""
+        columns = ", ".join(f"m.{column}" for column in MEMORY_COLUMNS)
+        key = key_sql("n")
         sql = (
-            f"WITH query(term) AS (VALUES {values}), "
-            f"freq AS (SELECT term, (SELECT v.doc FROM {vocab} v WHERE v.term = query.term) AS doc FROM query), "
+            f"WITH keyed(k) AS (SELECT {key} FROM {self.users_table} WHERE app_name = ? AND user_id = ?), "
+            f"query(term) AS (VALUES {values}), "
+            f"freq AS (SELECT term, (SELECT v.doc FROM {vocab} v WHERE v.term = (SELECT k FROM keyed) || query.term) "
+            "AS doc FROM query), "
+            f"entries(n) AS (SELECT COALESCE((SELECT v.doc FROM {vocab} v WHERE v.term = (SELECT k FROM keyed)), 0)), "
             "kept AS (SELECT term FROM freq "
-            f"WHERE {unknown}doc <= MAX(?, ? * (SELECT COALESCE(MAX(id), 0) FROM {self.memory_table})) "
-            "OR doc = (SELECT MIN(doc) FROM freq)) "
-        ) + self._fts_search_sql("(SELECT GROUP_CONCAT('\"' || term || '\"', ' OR ') FROM kept)", owner)
-        scope = self.scope_params(app_name, user_id, owner)
-        params = (*tokens, self.prune_min_docs, self.prune_fraction, app_name, user_id, *scope, limit)
-        return Stmt(sql, params, Fetch.ALL)
-
-    def fts_all_tokens_stmt(
-        self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
-    ) -> Stmt:
-        """bm25-ranked FTS5 search over every token (an ``OR`` of double-quoted one-token phrases)."""
-        terms = " OR ".join(f'"{token}"' for token in tokens)
-        params = (app_name, user_id, terms, *self.scope_params(app_name, user_id, owner), limit)
-        return Stmt(self._fts_search_sql("?", owner), params, Fetch.ALL)
-
-    def search_memory(
-        self, *, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
-    ) -> Op[list[MemoryRecord]]:
-        """Search without the everyday words; if that finds none of this user's entries, with every token.
-
-        The frequencies are table-wide, so the rare tokens kept may belong to
-        other users only; the second statement (same read transaction) then
-        finds this user's entries through the common words.
-        """
-        records = yield from super().search_memory(
-            app_name=app_name, user_id=user_id, tokens=tokens, limit=limit, owner=owner
+            f"WHERE {unknown}doc <= MAX(?, ? * (SELECT n FROM entries)) OR doc = (SELECT MIN(doc) FROM freq)), "
+            "terms(t) AS (SELECT GROUP_CONCAT('\"' || (SELECT k FROM keyed) || term || '\"', ' OR ') FROM kept) "
+            f"SELECT {columns} FROM {fts} JOIN {self.memory_table} m ON m.id = {fts}.rowid "
+            f"WHERE {fts} MATCH (SELECT COALESCE(t, '\"\"') FROM terms) AND {self.scope_sql(owner, 'm')} "
+            f"AND m.content_json IS NOT NULL ORDER BY bm25({fts}), m.timestamp DESC, m.id LIMIT ?"
         )
-        if records or not self.memory_fts or len(tokens) < 2:
-            return records
-        rows = yield self.fts_all_tokens_stmt(app_name, user_id, tokens, limit, owner)
-        return [self.memory_record(row, app_name, user_id) for row in rows]
+        scope = self.scope_params(app_name, user_id, owner)
+        params = (app_name, user_id, *tokens, self.prune_min_docs, self.prune_fraction, *scope, limit)
+        return Stmt(sql, params, Fetch.ALL)
 
 
 class SqliteDialect(SqliteCore, Dialect):

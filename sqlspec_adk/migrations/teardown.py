@@ -21,7 +21,9 @@ def drop_statements(dialect: Dialect) -> list[Stmt]:
         tables.append(d.memory.revision_table)  # version 5's
     if d.family == "sqlite" and a.enable_memory:
         first = [f"DROP TABLE IF EXISTS {d.table(a.memory_table + suffix)}" for suffix in ("_fts", "_fts_vocab")]
-        first.append(f"DROP VIEW IF EXISTS {d.table(a.memory_table + '_fts_source')}")  # version 7's
+        # Version 7's.
+        first.append(f"DROP VIEW IF EXISTS {d.table(a.memory_table + '_fts_source')}")
+        first.append(f"DROP TABLE IF EXISTS {d.table(a.memory_table + '_fts_users')}")
     if d.family == "duckdb":
         fts_schema = d.quote(f"fts_{a.schema or 'main'}_{a.memory_table}")  # what PRAGMA create_fts_index fills
         first = [f"DROP SCHEMA IF EXISTS {fts_schema} CASCADE"]

@@ -1,10 +1,11 @@
-"""Version 7 on SQLite: the FTS5 index holds each entry's (app, user) key, and every write keeps it exact.
+"""Version 7 on SQLite: the FTS5 index keeps each user's postings apart, and every write keeps it exact.
 
 Checked against SQLite itself: FTS5's ``integrity-check`` with rank 1 compares
-the index with its content (the view that computes the key), and the key's
-postings are counted per user, after an upgrade of a database that version 6
-made with entries in it, after inserts, replacements and deletes, and after a
-version-3 option change rebuilds the index.
+the index with its content (the view that prefixes every token with the
+user's key), and each user's bare key counts that user's stored entries, after
+an upgrade of a database that version 6 made with entries in it, after
+inserts, replacements and deletes, and after a version-3 option change
+rebuilds the index.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from google.genai import types
 from sqlspec_adk.adapters.sqlite import SqliteADKMemoryStore, SqliteConfig
 from sqlspec_adk.memory.rows import entry_write
 from sqlspec_adk.migrations import LATEST_VERSION, upgrade_sync
-from sqlspec_adk.migrations.v0007_fts_user_scope import scope_key_sql
 from sqlspec_adk.protocol import Operation
 
 APP = "app"
@@ -55,7 +55,10 @@ def check_index(path: Path) -> dict[str, int]:
         connection.execute("INSERT INTO adk_memory_fts (adk_memory_fts, rank) VALUES ('integrity-check', 1)")
         counts = {}
         for user in USERS:
-            key = connection.execute(f"SELECT {scope_key_sql('?', '?')}", (APP, user)).fetchone()[0]
+            number = connection.execute(
+                "SELECT n FROM adk_memory_fts_users WHERE app_name = ? AND user_id = ?", (APP, user)
+            ).fetchone()[0]
+            key = f"k{number}x"
             matched = connection.execute(
                 "SELECT COUNT(*) FROM adk_memory_fts WHERE adk_memory_fts MATCH ?", (f'"{key}"',)
             )
@@ -80,10 +83,10 @@ def found(store: SqliteADKMemoryStore, user: str, query: str) -> set[str]:
 def test_upgrade_from_version_6_keys_every_entry(tmp_path: Path) -> None:
     path = tmp_path / "adk.db"
     seed_at_version_6(path)
-    assert "scope_key" not in fts_sql(path)
+    assert "_fts_source" not in fts_sql(path)
     store = SqliteADKMemoryStore(config(path))
     assert store.create_tables() == LATEST_VERSION
-    assert "scope_key" in fts_sql(path)
+    assert "_fts_source" in fts_sql(path)
     assert check_index(path) == dict.fromkeys(USERS, 25)
     for user in USERS:
         # Every user's entries hold the word; each search finds that user's 25 and nobody else's.
@@ -118,30 +121,38 @@ def test_an_option_change_rebuilds_the_keyed_index(tmp_path: Path, options: dict
     store = SqliteADKMemoryStore(config(path, **options))
     store.create_tables()  # version 3 rebuilds the index with the option, then version 7 keys it again
     sql = fts_sql(path)
-    assert "scope_key" in sql and all(value in sql for value in options.values()), sql
+    assert "_fts_source" in sql and all(value in sql for value in options.values()), sql
     assert check_index(path) == dict.fromkeys(USERS, 25)
     assert found(store, USERS[3], "pancakes" if "porter" in sql else "pancake") == {
         f"{USERS[3]}-{n}" for n in range(25)
     }
 
 
-def test_the_index_match_alone_is_scoped_to_the_user(tmp_path: Path) -> None:
-    """The search's MATCH argument finds one user's entries in the index before any row is read: every
-    user's entries hold the word, and the index answers with the asking user's 25."""
+def test_the_vocabulary_counts_each_users_own_entries(tmp_path: Path) -> None:
+    """What a search prunes and ranks with: per user, the entries holding a token, not every user's."""
     path = tmp_path / "adk.db"
     seed_at_version_6(path)
     store = SqliteADKMemoryStore(config(path))
     store.create_tables()
-    match = store.dialect.memory.match_sql("?")
+    store.add_memory(app_name=APP, user_id="alice", memories=[memory("pancake pancake zeppelin", "alice-z")])
     with sqlite3.connect(path) as connection:
-        for user in USERS:
-            rows = connection.execute(
-                f"SELECT f.rowid, m.user_id FROM adk_memory_fts f JOIN adk_memory m ON m.id = f.rowid "
-                f"WHERE adk_memory_fts MATCH {match}",
-                (APP, user, '"pancake"'),
-            ).fetchall()
-            assert len(rows) == 25 and {row[1] for row in rows} == {user}
-        none = connection.execute(
-            f"SELECT COUNT(*) FROM adk_memory_fts WHERE adk_memory_fts MATCH {match}", (APP, "alice", None)
-        )
-        assert none.fetchone()[0] == 0
+        docs = dict(connection.execute("SELECT term, doc FROM adk_memory_fts_vocab").fetchall())
+        numbers = dict(connection.execute("SELECT user_id, n FROM adk_memory_fts_users").fetchall())
+    alice, bob = numbers["alice"], numbers[USERS[1]]
+    assert docs[f"k{alice}xpancake"] == 26 and docs[f"k{bob}xpancake"] == 25
+    assert docs[f"k{alice}xzeppelin"] == 1 and f"k{bob}xzeppelin" not in docs
+    assert docs[f"k{alice}x"] == 26  # the bare key: the user's entries
+    assert "pancake" not in docs  # no bare token: nothing is shared between users
+    assert found(store, USERS[1], "zeppelin") == set()
+    ranked = store.search_memory(app_name=APP, user_id="alice", query="zeppelin pancake", limit=5)
+    assert ranked[0]["event_id"] == "alice-z"  # the rare word ranks first
+
+
+def test_an_unknown_user_finds_nothing_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "adk.db"
+    store = SqliteADKMemoryStore(config(path))
+    store.create_tables()
+    store.add_memory(app_name=APP, user_id="alice", memories=[memory("pancake", "alice-0")])
+    assert found(store, "nobody", "pancake") == set()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT user_id FROM adk_memory_fts_users").fetchall() == [("alice",)]
