@@ -28,7 +28,7 @@ from sqlspec_adk.dialects.common import DialectCore
 from sqlspec_adk.dialects.memory import MEMORY_COLUMNS, MemorySQL
 from sqlspec_adk.dialects.sessions import SessionSQL
 from sqlspec_adk.errors import ConfigError
-from sqlspec_adk.migrations.v0007_fts_user_scope import key_sql, users_table
+from sqlspec_adk.migrations.v0007_fts_user_scope import key_sql
 from sqlspec_adk.protocol import Fetch, Stmt, TransactionRules
 from sqlspec_adk.settings import ADKConfig
 
@@ -73,7 +73,7 @@ class SqliteMemorySQL(SqliteCore, MemorySQL):
     @cached_property
     def users_table(self) -> str:
         """Quoted name of version 7's table numbering each (app, user) whose entries the index holds."""
-        return self.quote(users_table(self))
+        return self.table(f"{self.adk.memory_table}_fts_users")  # version 7's users_table
 
     def fts_search_stmt(
         self, app_name: str, user_id: str, tokens: Sequence[str], limit: int, owner: Any = None
