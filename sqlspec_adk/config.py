@@ -14,7 +14,6 @@ worker thread, so the event loop never blocks. With group commit on
 from __future__ import annotations
 
 import abc
-import asyncio
 from collections.abc import Mapping
 from functools import cached_property, partial
 from typing import Any, ClassVar, Generic, TypeVar
@@ -23,6 +22,7 @@ from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.engine.group import AsyncGroup, SyncGroup
 from sqlspec_adk.engine.loop import run_async, run_sync
+from sqlspec_adk.engine.threads import to_thread
 from sqlspec_adk.engine.tracing import traced
 from sqlspec_adk.engine.transaction import transaction
 from sqlspec_adk.errors import ConfigError
@@ -139,8 +139,8 @@ class SyncDatabaseConfig(DatabaseConfig, Generic[C]):
         return SyncGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_sync, self))
 
     async def arun(self, operation: Operation[T]) -> T:
-        """Run ``operation`` in one transaction on a worker thread."""
-        return await asyncio.to_thread(self.run, operation)
+        """Run ``operation`` in one transaction on a library worker thread (:mod:`sqlspec_adk.engine.threads`)."""
+        return await to_thread(self.run, operation)
 
     @abc.abstractmethod
     def close_pool(self) -> None:

@@ -1,16 +1,18 @@
 """Calling a sync or an async store method from async code, typed either way.
 
 Services take either kind of store. :func:`call` awaits an async method and
-runs a sync one on a worker thread, so the event loop never blocks; mypy sees
+runs a sync one on one of the library's worker threads
+(:mod:`sqlspec_adk.engine.threads`), so the event loop never blocks; mypy sees
 the method's own parameters and return type in both cases.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar, Union, overload
+
+from sqlspec_adk.engine.threads import to_thread
 
 __all__ = ["call"]
 
@@ -31,7 +33,7 @@ async def call(
 
 
 async def call(method: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> Any:
-    """``await method(...)`` for an async method, ``await asyncio.to_thread(method, ...)`` for a sync one."""
+    """``await method(...)`` for an async method; a sync one runs on a library worker thread."""
     if inspect.iscoroutinefunction(method):
         return await method(*args, **kwargs)
-    return await asyncio.to_thread(method, *args, **kwargs)
+    return await to_thread(method, *args, **kwargs)
