@@ -14,6 +14,7 @@ worker thread, so the event loop never blocks. With group commit on
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Mapping
 from functools import cached_property, partial
 from typing import Any, ClassVar, Generic, TypeVar
@@ -139,8 +140,11 @@ class SyncDatabaseConfig(DatabaseConfig, Generic[C]):
         return SyncGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_sync, self))
 
     async def arun(self, operation: Operation[T]) -> T:
-        """Run ``operation`` in one transaction on a library worker thread (:mod:`sqlspec_adk.engine.threads`)."""
-        return await to_thread(self.run, operation)
+        """Run ``operation`` in one transaction on a worker thread: the library's with group commit on (its
+        batches grow with the callers waiting, :mod:`sqlspec_adk.engine.threads`), else asyncio's default."""
+        if self.group_commit is not None:
+            return await to_thread(self.run, operation)
+        return await asyncio.to_thread(self.run, operation)
 
     @abc.abstractmethod
     def close_pool(self) -> None:

@@ -1,13 +1,15 @@
 """Calling a sync or an async store method from async code, typed either way.
 
 Services take either kind of store. :func:`call` awaits an async method and
-runs a sync one on one of the library's worker threads
-(:mod:`sqlspec_adk.engine.threads`), so the event loop never blocks; mypy sees
+runs a sync one on a worker thread, so the event loop never blocks: a sync
+store whose writes batch (group commit on) on the library's own threads
+(:mod:`sqlspec_adk.engine.threads`), any other on asyncio's default executor; mypy sees
 the method's own parameters and return type in both cases.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar, Union, overload
@@ -33,7 +35,21 @@ async def call(
 
 
 async def call(method: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> Any:
-    """``await method(...)`` for an async method; a sync one runs on a library worker thread."""
+    """``await method(...)`` for an async method; a sync one runs on a worker thread (see the module)."""
     if inspect.iscoroutinefunction(method):
         return await method(*args, **kwargs)
-    return await to_thread(method, *args, **kwargs)
+    if _batches(method):
+        return await to_thread(method, *args, **kwargs)
+    return await asyncio.to_thread(method, *args, **kwargs)
+
+
+def _batches(method: Callable[..., Any]) -> bool:
+    """Whether ``method`` belongs to a store on a sync config with group commit on.
+
+    Only there do more waiting callers mean larger batches (benchmark W1c, sync ``sqlite`` at 32 sessions:
+    1,750 events/s on the default executor's 6 threads, 2,647 on the library's). A server pool gains
+    nothing past its connections, and 32 threads queued on 5 connections measured a third slower than
+    the default executor (``pymysql`` 934 against 1,396 events/s, ``psycopg`` sync 1,380 against 2,156).
+    """
+    config = getattr(getattr(method, "__self__", None), "config", None)
+    return getattr(config, "is_async", True) is False and getattr(config, "group_commit", None) is not None

@@ -1,4 +1,4 @@
-"""The worker threads that run sync stores' calls for async code (services, ``arun``).
+"""The worker threads that run batching sync stores' calls for async code (services, ``arun``).
 
 Not asyncio's default executor: that one has ``min(32, cpus + 4)`` threads (6
 on a 2-core machine) shared with everything else in the process, so at most
@@ -7,7 +7,9 @@ holds more (benchmark W1c: the sync ``sqlite`` adapter at 32 concurrent
 sessions reached 888 events/s against 1,982 for ``aiosqlite``). A caller of a
 sync store mostly waits (on the database, a pooled connection or its batch's
 COMMIT), so this pool has :data:`MAX_THREADS` threads, started only as calls
-need them. Each call runs in a copy of the caller's context, as
+need them. Only configs with group commit on use it (see
+:func:`sqlspec_adk.modes.call`): a server pool gains nothing past its
+connections. Each call runs in a copy of the caller's context, as
 :func:`asyncio.to_thread` does, so tracing spans nest under the caller's.
 """
 

@@ -1,32 +1,55 @@
-"""The worker threads of sync stores' calls: many at once (so a group commit can batch them), in context."""
+"""The worker threads of sync stores' calls: many at once where writes batch (group commit), in context."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import threading
+from pathlib import Path
 
 import pytest
 
+from sqlspec_adk.adapters.pymysql import PymysqlConfig
+from sqlspec_adk.adapters.sqlite import SqliteConfig
 from sqlspec_adk.engine.threads import MAX_THREADS, to_thread
 from sqlspec_adk.modes import call
 
 REQUEST: contextvars.ContextVar[str] = contextvars.ContextVar("request", default="none")
 
 
-def test_32_sync_calls_run_at_once() -> None:
+class _Store:
+    """A sync store's shape as :func:`call` sees it: a bound method whose owner has a ``config``."""
+
+    def __init__(self, config: object, barrier: threading.Barrier | None = None) -> None:
+        self.config, self.barrier = config, barrier
+
+    def thread_name(self) -> str:
+        if self.barrier is not None:
+            self.barrier.wait()
+        return threading.current_thread().name
+
+
+def test_32_calls_of_a_batching_sync_store_run_at_once(tmp_path: Path) -> None:
     """32 calls that each wait for all 32 to be running: asyncio's default pool (6 threads on 2 cores)
     would leave 26 queued behind the barrier and time out."""
-    barrier = threading.Barrier(32, timeout=30)
+    config = SqliteConfig(connection_config={"database": str(tmp_path / "adk.db")})
+    assert config.group_commit is not None  # on by default for SQLite
+    store = _Store(config, threading.Barrier(32, timeout=30))
 
-    def wait_for_all() -> int:
-        return barrier.wait()
+    async def main() -> list[str]:
+        return await asyncio.gather(*(call(store.thread_name) for _ in range(32)))
 
-    async def main() -> list[int]:
-        return await asyncio.gather(*(call(wait_for_all) for _ in range(32)))
-
-    assert sorted(asyncio.run(main())) == list(range(32))
+    names = asyncio.run(main())
+    assert len(set(names)) == 32 and all(name.startswith("sqlspec-adk") for name in names)
     assert MAX_THREADS >= 32
+
+
+def test_other_sync_calls_keep_asyncios_default_executor() -> None:
+    """A server pool without group commit gains nothing from more threads than connections."""
+    config = PymysqlConfig(connection_config={"host": "127.0.0.1"})
+    assert config.group_commit is None  # off by default for MySQL; nothing connects here
+    names = {asyncio.run(call(_Store(config).thread_name)), asyncio.run(call(_Store(object()).thread_name))}
+    assert not any(name.startswith("sqlspec-adk") for name in names)
 
 
 def test_a_call_sees_its_callers_context_and_cannot_change_it() -> None:
