@@ -48,6 +48,15 @@ def seed_at_version_6(path: Path) -> None:
     cfg.run(Operation("seed", lambda: cfg.dialect.memory.add_memory_entries(writes, replace=False), True))
 
 
+def upgraded(tmp_path: Path) -> tuple[Path, SqliteADKMemoryStore]:
+    """A database seeded at version 6, upgraded by a store's ``create_tables``; its path and the store."""
+    path = tmp_path / "adk.db"
+    seed_at_version_6(path)
+    store = SqliteADKMemoryStore(config(path))
+    store.create_tables()
+    return path, store
+
+
 def check_index(path: Path) -> dict[str, int]:
     """FTS5's own content check passes; returns the number of entries each user's key finds."""
     connection = sqlite3.connect(path)
@@ -96,10 +105,7 @@ def test_upgrade_from_version_6_keys_every_entry(tmp_path: Path) -> None:
 
 
 def test_writes_keep_the_keys_exact(tmp_path: Path) -> None:
-    path = tmp_path / "adk.db"
-    seed_at_version_6(path)
-    store = SqliteADKMemoryStore(config(path))
-    store.create_tables()
+    path, store = upgraded(tmp_path)
     store.add_memory(app_name=APP, user_id="alice", memories=[memory("waffle", "alice-new")])
     store.add_memory(app_name=APP, user_id="alice", memories=[memory("crepe instead", "alice-3")])  # replaces
     assert store.delete_memory(app_name=APP, user_id=USERS[1], memory_id=f"{USERS[1]}-0") == 1
@@ -130,10 +136,7 @@ def test_an_option_change_rebuilds_the_keyed_index(tmp_path: Path, options: dict
 
 def test_the_vocabulary_counts_each_users_own_entries(tmp_path: Path) -> None:
     """What a search prunes and ranks with: per user, the entries holding a token, not every user's."""
-    path = tmp_path / "adk.db"
-    seed_at_version_6(path)
-    store = SqliteADKMemoryStore(config(path))
-    store.create_tables()
+    path, store = upgraded(tmp_path)
     store.add_memory(app_name=APP, user_id="alice", memories=[memory("pancake pancake zeppelin", "alice-z")])
     with sqlite3.connect(path) as connection:
         docs = dict(connection.execute("SELECT term, doc FROM adk_memory_fts_vocab").fetchall())
