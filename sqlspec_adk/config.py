@@ -14,7 +14,6 @@ worker thread, so the event loop never blocks. With group commit on
 from __future__ import annotations
 
 import abc
-import asyncio
 from collections.abc import Mapping
 from functools import cached_property, partial
 from typing import Any, ClassVar, Generic, TypeVar
@@ -23,7 +22,7 @@ from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.engine.driver import ErrorKind
 from sqlspec_adk.engine.group import AsyncGroup, SyncGroup
 from sqlspec_adk.engine.loop import run_async, run_sync
-from sqlspec_adk.engine.threads import to_thread
+from sqlspec_adk.engine.threads import thread_runner
 from sqlspec_adk.engine.tracing import traced
 from sqlspec_adk.engine.transaction import transaction
 from sqlspec_adk.errors import ConfigError
@@ -142,9 +141,8 @@ class SyncDatabaseConfig(DatabaseConfig, Generic[C]):
     async def arun(self, operation: Operation[T]) -> T:
         """Run ``operation`` in one transaction on a worker thread: the library's with group commit on (its
         batches grow with the callers waiting, :mod:`sqlspec_adk.engine.threads`), else asyncio's default."""
-        if self.group_commit is not None:
-            return await to_thread(self.run, operation)
-        return await asyncio.to_thread(self.run, operation)
+        result: T = await thread_runner(self)(self.run, operation)
+        return result
 
     @abc.abstractmethod
     def close_pool(self) -> None:

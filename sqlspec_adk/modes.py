@@ -9,12 +9,11 @@ the method's own parameters and return type in both cases.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar, Union, overload
 
-from sqlspec_adk.engine.threads import to_thread
+from sqlspec_adk.engine.threads import thread_runner
 
 __all__ = ["call"]
 
@@ -38,18 +37,5 @@ async def call(method: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -
     """``await method(...)`` for an async method; a sync one runs on a worker thread (see the module)."""
     if inspect.iscoroutinefunction(method):
         return await method(*args, **kwargs)
-    if _batches(method):
-        return await to_thread(method, *args, **kwargs)
-    return await asyncio.to_thread(method, *args, **kwargs)
-
-
-def _batches(method: Callable[..., Any]) -> bool:
-    """Whether ``method`` belongs to a store on a sync config with group commit on.
-
-    Only there do more waiting callers mean larger batches (benchmark W1c, sync ``sqlite`` at 32 sessions:
-    1,750 events/s on the default executor's 6 threads, 2,647 on the library's). A server pool gains
-    nothing past its connections, and 32 threads queued on 5 connections measured a third slower than
-    the default executor (``pymysql`` 934 against 1,396 events/s, ``psycopg`` sync 1,380 against 2,156).
-    """
     config = getattr(getattr(method, "__self__", None), "config", None)
-    return getattr(config, "is_async", True) is False and getattr(config, "group_commit", None) is not None
+    return await thread_runner(config)(method, *args, **kwargs)

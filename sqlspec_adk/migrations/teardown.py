@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlspec_adk.migrations.v0007_fts_user_scope as v0007_fts_user_scope
 from sqlspec_adk.config import DatabaseConfig
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.protocol import Op, Stmt, operation
@@ -21,9 +22,8 @@ def drop_statements(dialect: Dialect) -> list[Stmt]:
         tables.append(d.memory.revision_table)  # version 5's
     if d.family == "sqlite" and a.enable_memory:
         first = [f"DROP TABLE IF EXISTS {d.table(a.memory_table + suffix)}" for suffix in ("_fts", "_fts_vocab")]
-        # Version 7's.
-        first.append(f"DROP VIEW IF EXISTS {d.table(a.memory_table + '_fts_source')}")
-        first.append(f"DROP TABLE IF EXISTS {d.table(a.memory_table + '_fts_users')}")
+        first.append(f"DROP VIEW IF EXISTS {d.quote(v0007_fts_user_scope.source_view(d))}")
+        first.append(f"DROP TABLE IF EXISTS {d.quote(v0007_fts_user_scope.users_table(d))}")
     if d.family == "duckdb":
         fts_schema = d.quote(f"fts_{a.schema or 'main'}_{a.memory_table}")  # what PRAGMA create_fts_index fills
         first = [f"DROP SCHEMA IF EXISTS {fts_schema} CASCADE"]
