@@ -50,6 +50,7 @@ FAMILY_KEYS: dict[str, tuple[str, ...]] = {
         "sqlite_cache_size",
         "sqlite_mmap_size",
         "sqlite_journal_size_limit",
+        "sqlite_wal_autocheckpoint",
     ),
     "oracle": (
         "oracle_json_storage",
@@ -125,16 +126,27 @@ def _spanner_options(raw: Mapping[str, Any], name: str) -> tuple[tuple[str, str]
     return tuple(pairs)
 
 
+#: Pages of WAL after which a commit checkpoints (``sqlite_wal_autocheckpoint``'s default; SQLite's is 1,000).
+WAL_AUTOCHECKPOINT = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class SqliteOptions:
     """SQLite: the FTS5 memory index (``fts_tokenizer`` ``unicode61`` or ``porter``, ``fts_detail``
-    ``full``/``column``/``none``) and PRAGMAs every connection runs (None: SQLite's default)."""
+    ``full``/``column``/``none``) and PRAGMAs every connection runs (None: SQLite's default).
+
+    ``wal_autocheckpoint`` (pages) is always set: SQLite's 1,000 copies the pages a write dirtied back
+    into the database file after nearly every large commit, while 10,000 copies a page that later
+    commits dirty again once (benchmark W7's live memory ingest at 1,000,000 entries: 64.8 against
+    89.7 µs per entry).
+    """
 
     fts_tokenizer: str = "unicode61"
     fts_detail: str = "full"
     cache_size: int | None = None
     mmap_size: int | None = None
     journal_size_limit: int | None = None
+    wal_autocheckpoint: int = WAL_AUTOCHECKPOINT
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> SqliteOptions:
@@ -150,14 +162,18 @@ class SqliteOptions:
             values["mmap_size"] = _integer(raw, "sqlite_mmap_size", 0, 2**62)
         if "sqlite_journal_size_limit" in raw:
             values["journal_size_limit"] = _integer(raw, "sqlite_journal_size_limit", -1, 2**62)
+        if "sqlite_wal_autocheckpoint" in raw:
+            # 0 turns automatic checkpoints off (SQLite's rule): the WAL then grows until someone checkpoints.
+            values["wal_autocheckpoint"] = _integer(raw, "sqlite_wal_autocheckpoint", 0, 2**31 - 1)
         return cls(**values)
 
     def pragmas(self) -> list[str]:
-        """The tuning PRAGMAs (only those set); every value is a validated integer."""
+        """The tuning PRAGMAs (those set, and ``wal_autocheckpoint``); every value is a validated integer."""
         settings = (
             ("cache_size", self.cache_size),
             ("mmap_size", self.mmap_size),
             ("journal_size_limit", self.journal_size_limit),
+            ("wal_autocheckpoint", self.wal_autocheckpoint),
         )
         return [f"PRAGMA {name} = {int(value)}" for name, value in settings if value is not None]
 
@@ -318,6 +334,7 @@ _URI_CONVERTERS: dict[str, Callable[[str, str], Any]] = {
             "sqlite_cache_size",
             "sqlite_mmap_size",
             "sqlite_journal_size_limit",
+            "sqlite_wal_autocheckpoint",
             "oracle_hash_partitions",
             "oracle_range_interval_days",
             "spanner_shard_count",

@@ -15,7 +15,8 @@ large store's cost over the base store's (the goal: at most 2x):
   one (its token found by walking every page, untimed);
 - ``append_event`` to those sessions;
 - ingest: memory rows/s through ``add_memory_entries`` into the loaded store
-  (batches of 500 entries spread over every user, as they arrive live) and
+  (40 batches of 500 entries spread over every user, as they arrive live, after
+  the bulk load was checkpointed on SQLite) and
   events/s of the bulk session load (the bulk memory load is reported too,
   without a goal: it runs user by user);
 - retention, once each, last: the oldest 10% of events, of sessions and of
@@ -76,7 +77,7 @@ async def run_scale(group: Scales) -> None:
         _add_rows(group, name, "ingest: events (bulk)", ingest_events[name])
     # Live ingest into the loaded stores, interleaved: batches of 500 entries spread over every user.
     live: dict[str, list[tuple[int, int]]] = {name: [] for name in names}
-    for number in range(max(2, sizes.scale_ops // 20)):
+    for number in range(max(4, sizes.scale_ops // 5)):
         for name in names:
             await group.live[name].ingest_live(1, 500, partial(_record, live[name]), start=number)
     for name in names:

@@ -219,7 +219,8 @@ def connection_pragmas(database: str, busy_timeout: float, tuning: SqliteOptions
     ``busy_timeout`` comes first: switching to WAL needs a lock, and a connection opened while another
     one recovers the WAL of a crashed writer must wait for it rather than fail at once.
     ``synchronous = FULL``: an acknowledged commit survives a power loss. Then the ``sqlite_cache_size``,
-    ``sqlite_mmap_size`` and ``sqlite_journal_size_limit`` settings that are set (``tuning``).
+    ``sqlite_mmap_size`` and ``sqlite_journal_size_limit`` settings that are set, and
+    ``sqlite_wal_autocheckpoint`` (``tuning``).
     """
     pragmas = [f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}"]
     if not is_memory_database(database):

@@ -51,6 +51,7 @@ import sqlspec_adk.migrations.v0004_lexical_ranking as v0004_lexical_ranking
 import sqlspec_adk.migrations.v0005_vectors as v0005_vectors
 import sqlspec_adk.migrations.v0006_app_session_index as v0006_app_session_index
 import sqlspec_adk.migrations.v0007_fts_user_scope as v0007_fts_user_scope
+import sqlspec_adk.migrations.v0008_memory_write_indexes as v0008_memory_write_indexes
 from sqlspec_adk.config import DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.engine.plans import drive_plan_async, drive_plan_sync
@@ -84,6 +85,7 @@ VERSIONS: tuple[ModuleType, ...] = (
     v0005_vectors,
     v0006_app_session_index,
     v0007_fts_user_scope,
+    v0008_memory_write_indexes,
 )
 LATEST_VERSION: int = VERSIONS[-1].VERSION
 COMPONENTS = ("sessions", "memory", "artifacts")

@@ -91,8 +91,13 @@ def porter_stems(texts: list[str]) -> list[set[str]]:
 
 
 # ------------------------------------------------------------------ PRAGMAs
-TUNING = {"sqlite_cache_size": -32000, "sqlite_mmap_size": 1 << 26, "sqlite_journal_size_limit": 1 << 22}
-PRAGMA_READS = {"cache_size": -32000, "mmap_size": 1 << 26, "journal_size_limit": 1 << 22}
+TUNING = {
+    "sqlite_cache_size": -32000,
+    "sqlite_mmap_size": 1 << 26,
+    "sqlite_journal_size_limit": 1 << 22,
+    "sqlite_wal_autocheckpoint": 2_500,
+}
+PRAGMA_READS = {"cache_size": -32000, "mmap_size": 1 << 26, "journal_size_limit": 1 << 22, "wal_autocheckpoint": 2_500}
 
 
 def read_pragmas(run: Any, *, write: bool) -> dict[str, int]:

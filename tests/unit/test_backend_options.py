@@ -19,6 +19,7 @@ VALID: dict[str, Any] = {
     "sqlite_cache_size": -64000,
     "sqlite_mmap_size": 1 << 28,
     "sqlite_journal_size_limit": 1 << 24,
+    "sqlite_wal_autocheckpoint": 2_000,
     "oracle_json_storage": "json",
     "oracle_inmemory": True,
     "oracle_compression": "advanced",
@@ -77,6 +78,7 @@ def test_every_per_backend_key_has_a_valid_example() -> None:
         ({"sqlite_cache_size": "big"}, "'sqlite_cache_size'] must be an integer"),
         ({"sqlite_cache_size": True}, "must be an integer"),
         ({"sqlite_mmap_size": -1}, "'sqlite_mmap_size'] must be an integer in 0.."),
+        ({"sqlite_wal_autocheckpoint": -1}, "'sqlite_wal_autocheckpoint'] must be an integer in 0.."),
         ({"sqlite_journal_size_limit": -2}, "in -1.."),
         ({"oracle_json_storage": "blob"}, "auto, json, clob"),
         ({"oracle_inmemory": "yes"}, "'oracle_inmemory'] must be true or false"),
@@ -102,12 +104,16 @@ def test_bad_values_are_refused_naming_the_key(adk: dict[str, Any], words: str) 
 
 def test_defaults_and_parsed_values() -> None:
     adk = ADKConfig.from_mapping({})
-    assert adk.backend.sqlite.pragmas() == []
+    assert adk.backend.sqlite.pragmas() == ["PRAGMA wal_autocheckpoint = 10000"]
     assert adk.backend.given == frozenset() and adk.backend.retention == Retention()
     tuned = ADKConfig.from_mapping(
         {"sqlite_cache_size": -2000, "sqlite_mmap_size": 0, "spanner_table_options": {"b": True, "a": 3, "c": "x.y"}}
     )
-    assert tuned.backend.sqlite.pragmas() == ["PRAGMA cache_size = -2000", "PRAGMA mmap_size = 0"]
+    assert tuned.backend.sqlite.pragmas() == [
+        "PRAGMA cache_size = -2000",
+        "PRAGMA mmap_size = 0",
+        "PRAGMA wal_autocheckpoint = 10000",
+    ]
     assert tuned.backend.spanner.table_options == (("a", "3"), ("b", "TRUE"), ("c", "'x.y'"))
     ages = ADKConfig.from_mapping({"retention_events_days": 30, "retention_idle_sessions_days": 90}).backend.retention
     assert ages.cutoffs(100 * 86400.0) == {
