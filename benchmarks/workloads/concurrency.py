@@ -2,7 +2,7 @@
 
 Each level gets N fresh sessions per contender; a round starts N tasks
 (``asyncio.gather``), each appending :attr:`Sizes.concurrency_appends` events
-to its own session one after another. Recorded per contender and level:
+(built before the round's clock starts) to its own session one after another. Recorded per contender and level:
 aggregate events/s (successful appends over the round's wall time, median over
 rounds), p50/p90/p99 per-append latency, and the appends that failed (a failed
 append is counted, its session is read again and the task goes on: ADK's
@@ -68,14 +68,20 @@ async def _level(group: Sessions, sessions: int, appends: int) -> None:
         latencies: list[int] = []
         clock = time.perf_counter_ns
 
+        # Built before the clock starts: making an event is the caller's work, not the store's, and on a
+        # busy event loop it would be charged to whichever contender is bound by CPU rather than by I/O.
+        events = [
+            [make_event(number * appends + index, invocation_id=f"c{sessions}-{number}") for index in range(appends)]
+            for _ in range(sessions)
+        ]
+
         async def worker(worker: int) -> None:
             session_id = f"c{sessions}-{worker}"
-            for index in range(appends):
+            for event in events[worker]:
                 if clock() - start > budget_ns:
                     stopped.append(worker)
                     return
                 attempted[name] += 1
-                event = make_event(number * appends + index, invocation_id=f"c{sessions}-{number}")
                 before = clock()
                 try:
                     handles[name][worker] = await contender.append(handles[name][worker], event)
