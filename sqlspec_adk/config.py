@@ -14,6 +14,7 @@ worker thread, so the event loop never blocks. With group commit on
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Mapping
 from functools import cached_property, partial
 from typing import Any, ClassVar, Generic, TypeVar
@@ -24,7 +25,7 @@ from sqlspec_adk.engine.group import AsyncGroup, SyncGroup
 from sqlspec_adk.engine.loop import run_async, run_sync
 from sqlspec_adk.engine.threads import thread_runner
 from sqlspec_adk.engine.tracing import traced
-from sqlspec_adk.engine.transaction import transaction
+from sqlspec_adk.engine.transaction import Plan, transaction
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.protocol import Operation, Stmt
 from sqlspec_adk.settings import ADKConfig
@@ -138,9 +139,27 @@ class SyncDatabaseConfig(DatabaseConfig, Generic[C]):
             return None
         return SyncGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_sync, self))
 
+    @cached_property
+    def loop_group_commit(self) -> AsyncGroup | None:
+        """The group commit of this config's writes submitted from an event loop (:meth:`arun`), None when
+        off: callers wait as tasks, and each transaction (an operation alone, or a batch) runs whole on one
+        worker thread. Its queue is not :attr:`group_commit`'s; both take the same writer, one at a time."""
+        if not self.group_commit_cap:
+            return None
+        return AsyncGroup(self.group_commit_cap, self.dialect.rules, self, self._run_plan_on_thread)
+
+    async def _run_plan_on_thread(self, plan: Plan[Any]) -> Any:
+        return await asyncio.to_thread(run_sync, self, plan)
+
     async def arun(self, operation: Operation[T]) -> T:
-        """Run ``operation`` in one transaction on a worker thread: the library's with group commit on (its
-        batches grow with the callers waiting, :mod:`sqlspec_adk.engine.threads`), else asyncio's default."""
+        """Run ``operation`` in one transaction from async code. A write with group commit on waits on the
+        event loop for its batch (:attr:`loop_group_commit`: one thread hop per transaction, not one per
+        caller); anything else runs :meth:`run` on a worker thread (:mod:`sqlspec_adk.engine.threads`)."""
+        group = self.loop_group_commit
+        if group is not None and operation.write:
+            with traced(operation, self.dialect.db_system) as on_retry:
+                batched: T = await group.run(operation, on_retry)
+                return batched
         result: T = await thread_runner(self)(self.run, operation)
         return result
 

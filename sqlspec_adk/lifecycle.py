@@ -8,6 +8,7 @@ releases the config's pool and works as ``async with`` (async stores) or
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
@@ -67,6 +68,15 @@ class SyncLifecycle(Generic[SC]):
     def _run(self, operation: Operation[T]) -> T:
         ensure_schema_sync(self.config, self.component, write=operation.write)
         return self.config.run(operation)
+
+    async def _arun(self, operation: Operation[T]) -> T:
+        """From async code: the schema check (on a worker thread while it still has to read the database),
+        then the config's ``arun`` (a write with group commit on batches on the event loop)."""
+        if self.component in self.config.schema_checks:
+            ensure_schema_sync(self.config, self.component, write=operation.write)  # decided: no I/O
+        else:
+            await asyncio.to_thread(ensure_schema_sync, self.config, self.component, write=operation.write)
+        return await self.config.arun(operation)
 
     def close(self) -> None:
         """Close the config's pool (idempotent; the store can be used again afterwards)."""

@@ -401,6 +401,31 @@ class BaseSyncADKStore(SessionStoreBase[SC], SyncLifecycle[SC]):
         )
         return self._run(op)
 
+    async def append_event_async(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        expected: Expected,
+        event: Event,
+        delta: StateDelta | None = None,
+        owner_id: Any = None,
+    ) -> AppendResult:
+        """:meth:`append_event` from async code, without blocking the event loop: the same operation and
+        outcome. With group commit on, concurrent callers wait on the loop and their appends share a
+        transaction run on one worker thread (``SQLSpecSessionService`` appends through this)."""
+        op = self._append_event(
+            app_name=app_name,
+            user_id=user_id,
+            session_id=session_id,
+            expected=expected,
+            event=event,
+            delta=delta,
+            owner_id=owner_id,
+        )
+        return await self._arun(op)
+
     def delete_events_before(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: delete events with ``timestamp < before`` (epoch seconds); returns the count."""
         return self._run(self._delete_events_before(before=before, app_name=app_name))

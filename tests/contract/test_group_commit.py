@@ -24,6 +24,7 @@ from sqlspec_adk.engine.batch import Ticket
 from sqlspec_adk.engine.group import AsyncGroup, SyncGroup
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.protocol import Op, Operation
+from sqlspec_adk.records import Expected
 from tests.helpers import event
 
 APP = "app"
@@ -38,8 +39,8 @@ def _nothing() -> Op[None]:
 class Held:
     """While inside, the group behaves as if a write transaction were in flight: arrivals queue."""
 
-    def __init__(self, config: Any) -> None:
-        self.group: SyncGroup | AsyncGroup = config.group_commit
+    def __init__(self, config: Any, group: SyncGroup | AsyncGroup | None = None) -> None:
+        self.group: SyncGroup | AsyncGroup = group or appends_group(config)
         assert self.group is not None
 
     async def __aenter__(self) -> Held:
@@ -74,6 +75,11 @@ class Held:
     async def __aexit__(self, *exc: object) -> None:
         if len(self.queue._waiting) or self.queue._busy:
             self.release()
+
+
+def appends_group(config: Any) -> Any:
+    """The group a service's appends wait in: a sync config's loop group (its callers are tasks too)."""
+    return config.group_commit if config.is_async else config.loop_group_commit
 
 
 def grouped(backend: Any, **adk: Any) -> Any:
@@ -189,7 +195,7 @@ async def test_a_failed_commit_fails_every_caller_of_the_batch_and_writes_nothin
 async def test_cancelling_one_caller_never_cancels_the_others(backend: Any) -> None:
     """A caller cancelled while it waits in the queue is withdrawn (its append never runs); one
     cancelled after its batch took it gets the cancellation, but its append commits with the batch.
-    A sync config's caller waits on a worker thread that a cancellation cannot stop: its append runs.
+    (A sync config's service callers wait on the event loop too: only a batch runs on a thread.)
     """
     config = grouped(backend)
     service = await backend.sessions(config)
@@ -206,24 +212,57 @@ async def test_cancelling_one_caller_never_cancels_the_others(backend: Any) -> N
     assert await texts(service, "s0") == ["to s0"]
     assert await texts(service, "s2") == ["to s2"]  # cancelled inside its batch: committed with it
     assert await texts(service, "s3") == ["to s3"]
-    withdrawn = await texts(service, "s1")
-    if isinstance(held.group, AsyncGroup):
-        assert withdrawn == []  # withdrawn from the queue: never ran
-    else:
-        assert withdrawn == ["to s1"]  # a thread cannot be withdrawn: the write ran
+    assert await texts(service, "s1") == []  # withdrawn from the queue: never ran
+
+
+async def test_a_sync_store_called_on_threads_batches_in_its_thread_group(backend: Any) -> None:
+    """Called directly on threads (not through the service), a sync store's appends wait in the config's
+    thread group: one batch, a stale member failing alone, a thread that cannot be withdrawn."""
+    config = grouped(backend)
+    if config.is_async:
+        pytest.skip(f"{backend.name}: an async config's callers are tasks")
+    service = await backend.sessions(config)
+    store = service.store
+    sessions = [await service.create_session(app_name=APP, user_id=USER, session_id=f"t{k}") for k in range(3)]
+
+    def append(session: Session, text: str, ahead: int = 0) -> Any:
+        revision = from_marker(session._storage_update_marker)
+        assert revision is not None
+        expected = Expected(revision=revision + ahead, update_time=session.last_update_time, last_event_id=None)
+        return store.append_event(
+            app_name=APP, user_id=USER, session_id=session.id, expected=expected, event=event(text)
+        )
+
+    async with Held(config, config.group_commit) as held:
+        tasks = await held.start(
+            lambda: asyncio.to_thread(append, sessions[0], "first"),
+            lambda: asyncio.to_thread(append, sessions[1], "stale", 5),
+            lambda: asyncio.to_thread(append, sessions[2], "third"),
+        )
+        transactions = held.group.stats.transactions
+        held.release()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert held.group.stats.transactions == transactions + 1  # the three ran as one batch
+    first, stale, third = outcomes
+    assert isinstance(stale, StaleSessionError)
+    assert not isinstance(first, BaseException) and first.revision == 1
+    assert not isinstance(third, BaseException) and third.revision == 1
+    assert await texts(service, "t0") == ["first"]
+    assert await texts(service, "t1") == []
+    assert await texts(service, "t2") == ["third"]
 
 
 async def test_a_batch_holds_at_most_group_commit_max_operations(backend: Any) -> None:
     config = grouped(backend, group_commit_max=2)
     service = await backend.sessions(config)
     sessions = [await service.create_session(app_name=APP, user_id=USER, session_id=f"s{k}") for k in range(5)]
-    before = config.group_commit.stats
+    before = appends_group(config).stats
     transactions = before.transactions
     async with Held(config) as held:
         tasks = await held.start(*(lambda s=s: service.append_event(s, event("capped")) for s in sessions))
         held.release()
         await asyncio.gather(*tasks)
-    stats = config.group_commit.stats
+    stats = appends_group(config).stats
     assert stats.largest == 2
     assert stats.transactions - transactions == 1 + 3  # the hold, then 2 + 2 + 1
     for session in sessions:
