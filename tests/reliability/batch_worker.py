@@ -67,25 +67,26 @@ async def main(args: argparse.Namespace) -> None:
     stack = Stack(target, group_commit=True)
     config, service = stack.config, stack.sessions
     events: dict[int, str] = {}  #: id(operation) -> the event id it appends
-    original = config.arun if config.is_async else config.run
+    original_arun = config.arun
 
     def note(operation: Operation[Any]) -> None:
         eid = _appending.get()
         if eid is not None and operation.name == "append_event":
             events[id(operation)] = eid
 
-    if config.is_async:
+    # The service's appends reach ``arun`` on every config (a sync config batches them on the loop); ``run``
+    # is wrapped too, so a sync store's direct calls would be journaled as well.
+    async def arun(operation: Operation[Any]) -> Any:
+        note(operation)
+        return await original_arun(operation)
 
-        async def arun(operation: Operation[Any]) -> Any:
-            note(operation)
-            return await original(operation)
-
-        config.arun = arun
-    else:
+    config.arun = arun  # type: ignore[method-assign]
+    if not config.is_async:
+        original_run = config.run
 
         def run(operation: Operation[Any]) -> Any:
             note(operation)
-            return original(operation)
+            return original_run(operation)
 
         config.run = run
     group_module.batch_transaction = _journaled(journal, events, args.announce)  # type: ignore[assignment]
