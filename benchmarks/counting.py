@@ -122,23 +122,39 @@ def intercept(config: Any, wrap: Callable[[Op[Any], Operation[Any]], Op[Any]]) -
     """Make every operation ``config`` runs from now on run ``wrap(op, operation)`` instead of its own statements.
 
     ``wrap`` gets each attempt's fresh generator and the operation, and returns the generator to run.
-    Patches the one place both modes pass: ``run`` on a sync config (its ``arun`` calls it), ``arun``
-    on an async one. Returns a function that undoes it.
+    Patches ``arun`` on every config and ``run`` on a sync one: a sync config's writes from async code
+    wait in its loop group without passing ``run``, and its other calls from async code pass both, so an
+    operation already wrapped by ``arun`` is not wrapped again. Returns a function that undoes it.
     """
-    name = "arun" if config.is_async else "run"
-    original = getattr(config, name)
+    original_arun = config.arun
+    original_run = None if config.is_async else config.run
+    wrapped_ids: set[int] = set()  #: operations in flight that ``arun`` already wrapped
 
     def wrapped(operation: Operation[Any]) -> Operation[Any]:
         return Operation(operation.name, lambda: wrap(operation.build(), operation), operation.write, operation.table)
 
     async def arun(operation: Operation[Any]) -> Any:
-        return await original(wrapped(operation))
+        mine = wrapped(operation)
+        wrapped_ids.add(id(mine))
+        try:
+            return await original_arun(mine)
+        finally:
+            wrapped_ids.discard(id(mine))
 
     def run(operation: Operation[Any]) -> Any:
-        return original(wrapped(operation))
+        assert original_run is not None
+        return original_run(operation if id(operation) in wrapped_ids else wrapped(operation))
 
-    setattr(config, name, arun if config.is_async else run)
-    return lambda: setattr(config, name, original)
+    config.arun = arun
+    if original_run is not None:
+        config.run = run
+
+    def undo() -> None:
+        config.arun = original_arun
+        if original_run is not None:
+            config.run = original_run
+
+    return undo
 
 
 def count_yields(store: Any, tally: Tally) -> Callable[[], None]:
