@@ -110,6 +110,11 @@ class DatabaseConfig(abc.ABC):
         on = GROUP_COMMIT_DEFAULTS.get(family, False) if wanted is None else wanted
         return self.adk.group_commit_max if on else 0
 
+    def group_commit_slots(self) -> int:
+        """How many group-commit transactions run at once: 1 where the database has one writer (a file);
+        a server config says its pool's size, so its connections overlap their round trips."""
+        return 1
+
     @abc.abstractmethod
     async def arun(self, operation: Operation[T]) -> T:
         """Run ``operation`` in one transaction, from async code."""
@@ -137,7 +142,8 @@ class SyncDatabaseConfig(DatabaseConfig, Generic[C]):
         """The group commit of this config's writes (its ``stats`` say what it ran), None when off."""
         if not self.group_commit_cap:
             return None
-        return SyncGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_sync, self))
+        slots = self.group_commit_slots()
+        return SyncGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_sync, self), slots)
 
     @cached_property
     def loop_group_commit(self) -> AsyncGroup | None:
@@ -146,7 +152,8 @@ class SyncDatabaseConfig(DatabaseConfig, Generic[C]):
         worker thread. Its queue is not :attr:`group_commit`'s; both take the same writer, one at a time."""
         if not self.group_commit_cap:
             return None
-        return AsyncGroup(self.group_commit_cap, self.dialect.rules, self, self._run_plan_on_thread)
+        slots = self.group_commit_slots()
+        return AsyncGroup(self.group_commit_cap, self.dialect.rules, self, self._run_plan_on_thread, slots)
 
     async def _run_plan_on_thread(self, plan: Plan[Any]) -> Any:
         return await asyncio.to_thread(run_sync, self, plan)
@@ -213,7 +220,8 @@ class AsyncDriverConfig(AsyncDatabaseConfig, Generic[C]):
         """The group commit of this config's writes (its ``stats`` say what it ran), None when off."""
         if not self.group_commit_cap:
             return None
-        return AsyncGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_async, self))
+        slots = self.group_commit_slots()
+        return AsyncGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_async, self), slots)
 
     # ------------------------------------------------------------ driver glue
     @abc.abstractmethod

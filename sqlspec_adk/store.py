@@ -11,7 +11,7 @@ same at every layer: ``service.append_event`` → ``store.append_event`` →
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NotRequired, TypedDict, TypeVar, Unpack
 
 from google.adk.events.event import Event
 from google.adk.platform import time as platform_time
@@ -31,6 +31,18 @@ C = TypeVar("C", bound=DatabaseConfig)
 AC = TypeVar("AC", bound=AsyncDatabaseConfig)
 SC = TypeVar("SC", bound=SyncDatabaseConfig[Any])
 Scoped = tuple[dict[str, Any], dict[str, Any]]
+
+
+class AppendFields(TypedDict):
+    """:meth:`BaseAsyncADKStore.append_event`'s keywords."""
+
+    app_name: str
+    user_id: str
+    session_id: str
+    expected: Expected
+    event: Event
+    delta: NotRequired[StateDelta | None]
+    owner_id: NotRequired[Any]
 
 
 class SessionStoreBase(Generic[C]):
@@ -132,8 +144,8 @@ class SessionStoreBase(Generic[C]):
         session_id: str,
         expected: Expected,
         event: Event,
-        delta: StateDelta | None,
-        owner_id: Any,
+        delta: StateDelta | None = None,
+        owner_id: Any = None,
     ) -> Operation[AppendResult]:
         check_key_text(
             app_name=app_name,
@@ -401,30 +413,11 @@ class BaseSyncADKStore(SessionStoreBase[SC], SyncLifecycle[SC]):
         )
         return self._run(op)
 
-    async def append_event_async(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        expected: Expected,
-        event: Event,
-        delta: StateDelta | None = None,
-        owner_id: Any = None,
-    ) -> AppendResult:
+    async def append_event_async(self, **fields: Unpack[AppendFields]) -> AppendResult:
         """:meth:`append_event` from async code, without blocking the event loop: the same operation and
         outcome. With group commit on, concurrent callers wait on the loop and their appends share a
         transaction run on one worker thread (``SQLSpecSessionService`` appends through this)."""
-        op = self._append_event(
-            app_name=app_name,
-            user_id=user_id,
-            session_id=session_id,
-            expected=expected,
-            event=event,
-            delta=delta,
-            owner_id=owner_id,
-        )
-        return await self._arun(op)
+        return await self._arun(self._append_event(**fields))
 
     def delete_events_before(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: delete events with ``timestamp < before`` (epoch seconds); returns the count."""

@@ -228,6 +228,9 @@ class MysqlSyncConfig(SyncDatabaseConfig[C]):
     def cursor(self, connection: C) -> Cursor:
         """A buffered cursor (every result is read before the next statement)."""
 
+    def group_commit_slots(self) -> int:
+        return self.max_size
+
     def _close(self, connection: C) -> None:
         self._cursors.pop(connection, None)
         _close_quietly(connection)
@@ -313,6 +316,9 @@ class MysqlAsyncConfig(AsyncDriverConfig[C]):
         self._pool: AsyncPool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._pool_lock: asyncio.Lock | None = None
+
+    def group_commit_slots(self) -> int:
+        return int(self.pool_kwargs["maxsize"])
 
     @abc.abstractmethod
     async def create_pool(self) -> AsyncPool:

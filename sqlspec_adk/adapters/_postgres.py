@@ -100,6 +100,9 @@ class PostgresAsyncGlue(AsyncDriverConfig[C]):
         """How many hung-up connections a checkout drops before it takes the next one as it is (the pool size)."""
         return int(self.pool_config.get("max_size", 10))
 
+    def group_commit_slots(self) -> int:
+        return self.checkout_attempts()
+
     async def acquire(self, write: bool) -> C:
         for _ in range(self.checkout_attempts()):
             connection = await self.checkout()
@@ -125,6 +128,9 @@ class PostgresSyncGlue(SyncDatabaseConfig[C]):
     def checkout_attempts(self) -> int:
         """How many hung-up connections a checkout drops before it takes the next one as it is (the pool size)."""
         return int(self.pool_config.get("max_size", 10))
+
+    def group_commit_slots(self) -> int:
+        return self.checkout_attempts()
 
     def acquire(self, write: bool) -> C:
         for _ in range(self.checkout_attempts()):

@@ -12,9 +12,12 @@ decides which operations share a batch and hands the outcomes to their callers.
   session, not found, refused input) or whose statement fails with an error
   that is not the transaction's (a constraint) is rolled back to its savepoint,
   and only its ticket gets the error. Where the family has no savepoints
-  (``TransactionRules.savepoints`` false: DuckDB) the whole transaction is
+  (``TransactionRules.savepoints`` false: DuckDB, Spanner) the whole transaction is
   rolled back instead and the batch runs again without that operation, so the
   others still see exactly the state they would have seen in sequence.
+  A family may also choose replay over savepoints
+  (``TransactionRules.batch_savepoints`` false) where a member's two extra
+  round trips cost more than the rare replay.
 - Operations run in order, so the second of two appends to one session reads
   the first's revision, exactly as in sequence.
 - Outcomes count only once the shared ``COMMIT`` succeeded. When the batch
@@ -221,7 +224,7 @@ def _member(
     except Exception as refused:
         done.errors[index] = refused
         return None
-    if rules.savepoints:
+    if rules.member_savepoints:
         result = yield "command", (connection, SAVEPOINT)
         if isinstance(result, Failure):
             op.close()
@@ -233,7 +236,7 @@ def _member(
         own, failure = raised, None
     else:
         if failure is None:
-            if rules.savepoints:
+            if rules.member_savepoints:
                 result = yield "command", (connection, RELEASE_SAVEPOINT)
                 if isinstance(result, Failure):
                     return (yield from _abort(connection, result, "statement", stmt, rules, driver))
@@ -245,7 +248,7 @@ def _member(
         if not (kind is ErrorKind.DUPLICATE and stmt.duplicate_is_zero and stmt.many):
             own = failure.error
     # The member failed on its own: undo it alone, or (no savepoint, or it would not undo) all and replay.
-    if not rules.savepoints or not driver.in_transaction(connection):
+    if not rules.member_savepoints or not driver.in_transaction(connection):
         return _Without(index, own)
     for sql in (ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT):
         result = yield "command", (connection, sql)

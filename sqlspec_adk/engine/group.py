@@ -6,12 +6,15 @@ A config with group commit on hands each batchable write operation (see
 :func:`~sqlspec_adk.engine.batch.batch_transaction`; the two front ends only
 differ in how a caller waits.
 
-- No timer: with nothing in flight, an operation runs at once, alone, exactly
-  as without group commit (same plan, same latency).
-- Otherwise it waits in the queue. When the transaction in flight ends, the
+- A group runs at most ``slots`` write transactions at once: one where the
+  database has one writer (a file), up to the pool's connections on a server,
+  whose concurrent transactions overlap their round trips.
+- No timer: with a slot free, an operation runs at once, alone, exactly as
+  without group commit (same plan, same latency).
+- Otherwise it waits in the queue. When a transaction in flight ends, the
   waiting operations (any session, at most ``cap``, oldest first) run together
-  in the next transaction; each caller gets its own outcome once that
-  transaction committed (or failed).
+  in the next transaction, in the slot it freed; each caller gets its own
+  outcome once that transaction committed (or failed).
 - Who runs a batch: on threads, the first waiter of the batch (its own
   operation is in it); on an event loop, a task of its own, so no caller's
   cancellation can cut a batch short.
@@ -79,29 +82,31 @@ def batchable(operation: Operation[Any], rules: TransactionRules, kinds: dict[st
 
 
 class _Queue:
-    """Whether a write transaction is in flight, and the tickets waiting for it (thread-safe, never waits)."""
+    """How many write transactions are in flight (at most ``slots``), and the tickets waiting for one
+    (thread-safe, never waits)."""
 
-    def __init__(self, cap: int, stats: GroupStats) -> None:
-        self.cap, self.stats = cap, stats
+    def __init__(self, cap: int, stats: GroupStats, slots: int = 1) -> None:
+        self.cap, self.stats, self.slots = cap, stats, slots
         self._lock = threading.Lock()
         self._waiting: deque[Ticket[Any]] = deque()
-        self._busy = False
+        self._running = 0
 
     def arrive(self, ticket: Ticket[Any]) -> bool:
-        """True: nothing is in flight, the caller runs its operation now, alone; False: it waits in the queue."""
+        """True: a slot is free, the caller runs its operation now, alone; False: it waits in the queue."""
         with self._lock:
-            if self._busy:
+            if self._running >= self.slots:
                 self._waiting.append(ticket)
                 return False
-            self._busy = True
+            self._running += 1
             self._count(1)
             return True
 
     def next_batch(self) -> list[Ticket[Any]] | None:
-        """The transaction in flight ended: the next batch (oldest first, at most ``cap``), or None (idle)."""
+        """A transaction in flight ended: the next batch for its slot (oldest first, at most ``cap``), or
+        None (the slot is free)."""
         with self._lock:
             if not self._waiting:
-                self._busy = False
+                self._running -= 1
                 return None
             batch = [self._waiting.popleft() for _ in range(min(self.cap, len(self._waiting)))]
             self._count(len(batch))
@@ -117,9 +122,9 @@ class _Queue:
             return True
 
     def abandon(self) -> list[Ticket[Any]]:
-        """Every waiting ticket, the queue left idle (its runner is gone: the event loop is shutting down)."""
+        """Every waiting ticket, the queue left idle (its runners are gone: the event loop is shutting down)."""
         with self._lock:
-            waiting, self._waiting, self._busy = list(self._waiting), deque(), False
+            waiting, self._waiting, self._running = list(self._waiting), deque(), 0
             return waiting
 
     def _count(self, size: int) -> None:
@@ -138,10 +143,17 @@ def _interrupted(batch: list[Ticket[Any]]) -> None:
 class SyncGroup:
     """Group commit for a sync config: callers are threads; ``execute`` runs a plan on the config's driver."""
 
-    def __init__(self, cap: int, rules: TransactionRules, driver: Inspector, execute: Callable[[Plan[Any]], Any]):
-        self.cap, self.rules, self.driver, self.execute = cap, rules, driver, execute
+    def __init__(
+        self,
+        cap: int,
+        rules: TransactionRules,
+        driver: Inspector,
+        execute: Callable[[Plan[Any]], Any],
+        slots: int = 1,
+    ) -> None:
+        self.cap, self.rules, self.driver, self.execute, self.slots = cap, rules, driver, execute, slots
         self.stats = GroupStats()
-        self._queue = _Queue(cap, self.stats)
+        self._queue = _Queue(cap, self.stats, slots)
         self._kinds: dict[str, bool] = {}  #: operation name -> batchable
 
     def run(self, operation: Operation[T], on_retry: Callable[[int, Exception], None] | None = None) -> T:
@@ -198,8 +210,9 @@ class AsyncGroup:
         rules: TransactionRules,
         driver: Inspector,
         execute: Callable[[Plan[Any]], Awaitable[Any]],
+        slots: int = 1,
     ) -> None:
-        self.cap, self.rules, self.driver, self.execute = cap, rules, driver, execute
+        self.cap, self.rules, self.driver, self.execute, self.slots = cap, rules, driver, execute, slots
         self.stats = GroupStats()
         self._kinds: dict[str, bool] = {}  #: operation name -> batchable
         self._queue: _Queue | None = None
@@ -209,7 +222,7 @@ class AsyncGroup:
     def _current(self) -> tuple[_Queue, asyncio.AbstractEventLoop]:
         loop = asyncio.get_running_loop()
         if self._queue is None or self._loop is not loop:  # a queue's runners belong to one event loop
-            self._queue, self._loop = _Queue(self.cap, self.stats), loop
+            self._queue, self._loop = _Queue(self.cap, self.stats, self.slots), loop
         return self._queue, loop
 
     async def run(self, operation: Operation[T], on_retry: Callable[[int, Exception], None] | None = None) -> T:
