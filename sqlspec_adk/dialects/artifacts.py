@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from sqlspec_adk.converters import decode_state
-from sqlspec_adk.dialects.common import DialectCore
+from sqlspec_adk.dialects.common import DialectCore, key_part_bytes
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from sqlspec_adk.records import ArtifactKey, ArtifactRow, ArtifactWrite, scope_of
 
@@ -146,12 +146,22 @@ class ArtifactSQL(DialectCore):
         return (*params, write.owner_id) if self.owner is not None else params
 
     # ------------------------------------------------------------- operations
+    def check_artifact_key(self, key: ArtifactKey, write: ArtifactWrite) -> None:
+        """Refuse ids too long for the family's keys, before any statement: the key holds the version, and
+        an index may add two numbers (a shard id and a time) or the owner."""
+        owner = write.owner_id if self.owner else None
+        extra = max(16, key_part_bytes(owner) if owner is not None else 0)
+        self.check_key(
+            "artifact", 8 + extra, app_name=key.app_name, user_id=key.user_id, scope=key.scope, filename=key.filename
+        )
+
     def save_artifact_version(self, key: ArtifactKey, write: ArtifactWrite) -> Op[int | None]:
         """Allocate the next version of ``key`` and insert ``write`` as it; run in a write transaction.
 
         Returns the version, or None when concurrent writers kept taking the
         number first; the caller then retries in a new transaction.
         """
+        self.check_artifact_key(key, write)
         for _ in range(self.insert_attempts):
             row = yield Stmt(self.artifact_next_version_sql, key.params(), Fetch.ONE)
             version = int(row[0])

@@ -44,6 +44,10 @@ class Dialect(DialectCore):
     artifacts_class: ClassVar[type[ArtifactSQL]] = ArtifactSQL
     #: Whether the family has a native full-text search (its memory part's).
     has_fts: ClassVar[bool] = False
+    #: The family's largest key or index entry in bytes that ids could pass (None: none they can reach).
+    key_limit: ClassVar[int | None] = None
+    #: The family's name in a key-size refusal.
+    key_family: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -61,6 +65,9 @@ class Dialect(DialectCore):
         self.sessions = self.sessions_class(adk)
         self.memory = self.memory_class(adk)
         self.artifacts = self.artifacts_class(adk)
+        for part in (self, self.sessions, self.memory, self.artifacts):
+            part.max_key_bytes = self.key_limit
+            part.key_label = self.key_family or self.family
 
     # A session belongs to one owner for good, so an owner-scoped call checks that first (one primary-key
     # lookup in the same transaction) and then runs the family's own statements unchanged.

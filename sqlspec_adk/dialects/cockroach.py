@@ -74,3 +74,4 @@ class CockroachDialect(PostgresDialect):
     )
     memory_class: ClassVar[type[MemorySQL]] = CockroachMemorySQL
     memory: CockroachMemorySQL
+    key_limit: ClassVar[int | None] = None  # no btree entry limit: keys are KV keys

@@ -16,7 +16,20 @@ from sqlspec_adk.identifiers import ColumnDefinition, quote_identifier
 from sqlspec_adk.protocol import Fetch, Stmt
 from sqlspec_adk.settings import ADKConfig
 
-__all__ = ["DialectCore", "JsonCodec"]
+__all__ = ["EVENT_KEY_ROOM", "DialectCore", "JsonCodec", "key_part_bytes"]
+
+#: Room a session's key leaves for its events' keys: ``seq`` and the event id (the events' unique index),
+#: at ADK's 36-character uuid4 event ids. A session whose events could not be stored is refused at create.
+EVENT_KEY_ROOM = 8 + 36
+
+
+def key_part_bytes(value: object) -> int:
+    """One key column's bytes: a string's UTF-8, bytes as they are, a number 8."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bytes):
+        return len(value)
+    return 8
 
 
 class JsonCodec:
@@ -70,6 +83,25 @@ class DialectCore:
         self.adk = adk
         self.owner: ColumnDefinition | None = adk.owner_id_column
         self.json = self.json_codec_class()
+        #: The family's largest key or index entry in bytes (None: none that ids can reach); the
+        #: :class:`~sqlspec_adk.dialects.base.Dialect` sets it on each of its parts.
+        self.max_key_bytes: int | None = None
+        self.key_label = ""
+
+    def check_key(self, what: str, fixed: int, **parts: object) -> None:
+        """Refuse ids (name -> value; None: no value) whose key, with ``fixed`` bytes more for its other
+        columns, would be over :attr:`max_key_bytes`; run before any statement of the operation."""
+        limit = self.max_key_bytes
+        if limit is None:
+            return
+        sizes = {name: key_part_bytes(value) for name, value in parts.items() if value is not None}
+        total = sum(sizes.values())
+        if total + fixed > limit:
+            shown = ", ".join(f"{name} {size:,}" for name, size in sizes.items())
+            raise ValueError(
+                f"{what}: these ids take {total:,} bytes of UTF-8 ({shown}); a {self.key_label} key holds at most "
+                f"{limit:,} bytes and its other columns need {fixed}, so these may total {limit - fixed:,}"
+            )
 
     def scoped(self, owner: Any) -> bool:
         """Whether ``owner`` limits a call to one owner's rows (an owner column is configured and one is given)."""

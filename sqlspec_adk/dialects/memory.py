@@ -43,6 +43,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from sqlspec_adk.converters import decode_state
+from sqlspec_adk.dialects.common import key_part_bytes
 from sqlspec_adk.dialects.memory_vectors import VectorSQL
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.protocol import Fetch, Op, Stmt
@@ -116,6 +117,8 @@ class MemorySQL(VectorSQL):
 
     #: Whether this family has a native full-text search the memory store can use.
     has_fts: ClassVar[bool] = False
+    #: Bytes of the row id the family adds to each index key of the memory table (0: none it counts).
+    key_row_id_bytes: ClassVar[int] = 0
     #: Pruning of everyday query words (families that support it; see :func:`prune_common_tokens`).
     prune_fraction: ClassVar[float] = PRUNE_FRACTION
     prune_min_docs: ClassVar[int] = PRUNE_MIN_DOCS
@@ -253,6 +256,18 @@ class MemorySQL(VectorSQL):
         return [*texts, *self.vector_statements()]
 
     # ------------------------------------------------------------- operations
+    def check_memory_keys(self, writes: Sequence[MemoryWrite]) -> None:
+        """Refuse entries whose ids are too long for the family's keys, before any statement.
+
+        Each index key is (app, user, one more column) and, where the family adds it, the row id
+        (:attr:`key_row_id_bytes`): event_uq, session_idx, owner_idx and the timestamp index (8 bytes).
+        """
+        for w in writes:
+            third = {"event_id": w.event_id, "session_id": w.session_id, "owner_id": w.owner_id if self.owner else None}
+            name, value = max(((n, v) for n, v in third.items() if v is not None), key=lambda i: key_part_bytes(i[1]))
+            fixed = self.key_row_id_bytes + max(0, 8 - key_part_bytes(value))
+            self.check_key("memory entry", fixed, app_name=w.app_name, user_id=w.user_id, **{name: value})
+
     def add_memory_entries(self, writes: Sequence[MemoryWrite], *, replace: bool) -> Op[None]:
         """Store entries, deduplicated per ``(app_name, user_id, event_id)``.
 
@@ -269,6 +284,7 @@ class MemorySQL(VectorSQL):
         """
         if not writes:
             return
+        self.check_memory_keys(writes)
         revisions: dict[tuple[str, str], int] = {}
         changes_vectors = replace or any(w.embedding is not None for w in writes)
         if self.revisions and self.stores_vectors and changes_vectors:

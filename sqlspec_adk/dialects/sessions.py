@@ -21,7 +21,7 @@ from google.adk.errors.already_exists_error import AlreadyExistsError
 from google.adk.errors.session_not_found_error import SessionNotFoundError
 
 from sqlspec_adk.converters import StateDelta
-from sqlspec_adk.dialects.common import DialectCore
+from sqlspec_adk.dialects.common import EVENT_KEY_ROOM, DialectCore
 from sqlspec_adk.errors import EventConflictError
 from sqlspec_adk.protocol import Fetch, Op, Stmt
 from sqlspec_adk.records import (
@@ -249,7 +249,13 @@ class SessionSQL(DialectCore):
         now: float,
         owner_id: Any = None,
     ) -> Op[SessionSnapshot]:
-        """Insert a session at revision 0 and apply its app/user state, or raise AlreadyExistsError."""
+        """Insert a session at revision 0 and apply its app/user state, or raise AlreadyExistsError.
+
+        Ids too long for the family's keys are refused first, leaving room for its events' keys."""
+        owner = owner_id if self.owner else None
+        self.check_key(
+            "session", EVENT_KEY_ROOM, app_name=app_name, user_id=user_id, session_id=session_id, owner_id=owner
+        )
         keys = (app_name, user_id, session_id)
         params: tuple[Any, ...] = (*keys, owner_id) if self.owner else keys
         params += (self.json.state(delta.session), now, now)
@@ -560,6 +566,8 @@ class SessionSQL(DialectCore):
         another one raises ``EventConflictError``. Raises ``SessionNotFoundError`` for an unknown
         session and ``StaleSessionError`` when the session changed since ``expected``.
         """
+        # The events' unique index: (app, user, session, event id), with seq where the family adds the key.
+        self.check_key("event", 8, app_name=app_name, user_id=user_id, session_id=session_id, event_id=event.id)
         keys = (app_name, user_id, session_id)
         return (yield from self.write_event(keys, expected, event, delta))
 

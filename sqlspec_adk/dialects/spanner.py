@@ -26,6 +26,10 @@
   what matches. The same spelling is used by the ``LIKE`` fallback.
   ``SEARCH`` cannot run in a read-write transaction; searches are reads, and
   reads run in a read-only snapshot (``BEGIN READ ONLY`` in :attr:`SpannerDialect.rules`).
+- Spanner refuses a key over 8 KiB (a table's primary key, or an index
+  entry: its columns plus the primary key's). The ids that make up a key are
+  checked before any statement (:meth:`DialectCore.check_key`), so a long id is
+  refused with a message, never by the database mid-transaction.
 - DDL is not transactional in Spanner; the adapter applies it through the
   schema API. Tables and indexes use ``IF NOT EXISTS``; the search index does
   not support it, so the migration runner marks it ``exists_ok`` and the
@@ -53,6 +57,7 @@ __all__ = [
     "DATABASE_DIALECT",
     "READ_ONLY",
     "SpannerDialect",
+    "KEY_BYTES",
     "check_googlesql_column",
     "database_dialect_op",
     "index_text",
@@ -64,6 +69,11 @@ READ_ONLY = "BEGIN READ ONLY"
 #: The first letters of a token in its ASCII spelling; a plain token starting so is spelled out too.
 SPELLED = "qx"
 _NIBBLES = "abcdefghijklmnop"
+
+
+#: The largest key Spanner stores, in bytes. A key's size, measured on the emulator: the UTF-8 bytes of
+#: its strings plus 8 per number; one byte more is refused ("Number of bytes for key of index ...").
+KEY_BYTES = 8192
 
 
 #: GoogleSQL's column types (the word that starts a column's type).
@@ -195,6 +205,7 @@ class SpannerMemorySQL(SpannerCore, MemorySQL):
     """Skip-if-present inserts by row id, UPDATE-then-insert upserts, SEARCH/SCORE full-text search."""
 
     has_fts: ClassVar[bool] = True
+    key_row_id_bytes: ClassVar[int] = 32  # memory_row_id: 32 hex digits, in every index key
     # Vectors: ``embedding ARRAY<FLOAT32>`` (schema version 2), bound typed (Float32Array: an untyped float
     # list is ARRAY<FLOAT64> here, which the column refuses) and ranked in SQL by COSINE_DISTANCE, exact
     # (no vector index: that needs a fixed vector_length). No revisions: nothing caches Spanner's vectors.
@@ -252,6 +263,7 @@ class SpannerMemorySQL(SpannerCore, MemorySQL):
         """Skip-if-present inserts; with ``replace`` the present rows are updated first."""
         if not writes:
             return
+        self.check_memory_keys(writes)
         if replace:
             rows = [self.memory_update_params(w) for w in writes]
             yield Stmt(self.memory_update_sql, rows, many=True)
@@ -289,6 +301,8 @@ class SpannerDialect(SpannerCore, Dialect):
     rules: ClassVar[TransactionRules] = TransactionRules(
         begin_write=("BEGIN",), begin_read=(READ_ONLY,), retry_attempts=32, savepoints=False
     )
+    key_limit: ClassVar[int | None] = KEY_BYTES
+    key_family: ClassVar[str] = "Spanner"
     sessions_class = SpannerSessionSQL
     memory_class = SpannerMemorySQL
     artifacts_class = SpannerArtifactSQL

@@ -148,6 +148,7 @@ def same(a: Any, b: Any) -> bool:
 @example(app="\x00", user="u", session_id="s")
 @example(app="a", user="\ud800", session_id="s")
 @example(app="a", user="u", session_id="x" * 3000)
+@example(app="\U00010000" * 635, user="\U00010000" * 700, session_id="\U00010000" * 700)  # over Spanner's 8 KiB key
 async def test_ids_round_trip_or_are_refused(backend: Any, app: str, user: str, session_id: str) -> None:
     """App names, user ids and session ids: stored and found again exactly, or refused before any write.
 

@@ -55,6 +55,11 @@ class PostgresDialect(PostgresCore, Dialect):
         begin_read=("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",),
         alone_autocommit=True,
     )
+    # A btree entry holds at most 2,704 bytes (BTMaxItemSize at 8 KiB pages), after compressing long
+    # values; ids are counted uncompressed, less room for the tuple's and each column's header (at most
+    # 8 + 5 x 4 bytes) and alignment, so no key of this size is refused, however random its text.
+    key_limit: ClassVar[int | None] = 2640
+    key_family: ClassVar[str] = "PostgreSQL"
     sessions_class: ClassVar[type[SessionSQL]] = PostgresSessionSQL
     memory_class: ClassVar[type[MemorySQL]] = PostgresMemorySQL
     artifacts_class: ClassVar[type[ArtifactSQL]] = PostgresArtifactSQL

@@ -46,6 +46,7 @@ class PostgresArtifactSQL(PostgresCore, ArtifactSQL):
 
     def save_artifact_version(self, key: ArtifactKey, write: ArtifactWrite) -> Op[int | None]:
         """One statement; None after a lost race, which the caller retries in a new transaction."""
+        self.check_artifact_key(key, write)
         params = (*key.params(), *key.params(), *self.artifact_write_params(write))
         row = yield Stmt(self.artifact_save_sql(), params, Fetch.ONE, alone=True)
         return None if row is None else int(row[0])
