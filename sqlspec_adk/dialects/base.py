@@ -46,6 +46,8 @@ class Dialect(DialectCore):
     has_fts: ClassVar[bool] = False
     #: The family's largest key or index entry in bytes that ids could pass (None: none they can reach).
     key_limit: ClassVar[int | None] = None
+    #: The characters each id column holds (None: no limit), where the schema gives every id one size.
+    key_chars: ClassVar[int | None] = None
     #: The family's name in a key-size refusal.
     key_family: ClassVar[str] = ""
 
@@ -67,6 +69,7 @@ class Dialect(DialectCore):
         self.artifacts = self.artifacts_class(adk)
         for part in (self, self.sessions, self.memory, self.artifacts):
             part.max_key_bytes = self.key_limit
+            part.max_id_chars = self.key_chars
             part.key_label = self.key_family or self.family
 
     # A session belongs to one owner for good, so an owner-scoped call checks that first (one primary-key

@@ -86,11 +86,15 @@ class DialectCore:
         #: The family's largest key or index entry in bytes (None: none that ids can reach); the
         #: :class:`~sqlspec_adk.dialects.base.Dialect` sets it on each of its parts.
         self.max_key_bytes: int | None = None
+        #: The characters each id column holds (None: no limit), set as :attr:`max_key_bytes` is.
+        self.max_id_chars: int | None = None
         self.key_label = ""
 
     def check_key(self, what: str, fixed: int, **parts: object) -> None:
         """Refuse ids (name -> value; None: no value) whose key, with ``fixed`` bytes more for its other
-        columns, would be over :attr:`max_key_bytes`; run before any statement of the operation."""
+        columns, would be over :attr:`max_key_bytes`, or an id longer than :attr:`max_id_chars` (the owner is
+        the configured column's own); run before any statement of the operation."""
+        self.check_id_chars(**{name: value for name, value in parts.items() if name != "owner_id"})
         limit = self.max_key_bytes
         if limit is None:
             return
@@ -128,6 +132,18 @@ class DialectCore:
     def index_name(self, table: str, suffix: str) -> str:
         """Quoted index name derived from a table name (not schema-qualified)."""
         return self.quote(f"{table}_{suffix}"[: self.max_identifier])
+
+    def check_id_chars(self, **ids: object) -> None:
+        """Refuse an id (name -> value) longer than its column holds (:attr:`max_id_chars`)."""
+        chars = self.max_id_chars
+        if chars is None:
+            return
+        for name, value in ids.items():
+            if isinstance(value, str) and len(value) > chars:
+                raise ValueError(
+                    f"{name} is {len(value)} characters long; the {self.key_label} schema stores at most "
+                    f"{chars} (got {value[:40]!r}...)"
+                )
 
     @cached_property
     def session_table(self) -> str:

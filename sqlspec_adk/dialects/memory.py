@@ -263,6 +263,7 @@ class MemorySQL(VectorSQL):
         (:attr:`key_row_id_bytes`): event_uq, session_idx, owner_idx and the timestamp index (8 bytes).
         """
         for w in writes:
+            self.check_id_chars(event_id=w.event_id, session_id=w.session_id)
             third = {"event_id": w.event_id, "session_id": w.session_id, "owner_id": w.owner_id if self.owner else None}
             name, value = max(((n, v) for n, v in third.items() if v is not None), key=lambda i: key_part_bytes(i[1]))
             fixed = self.key_row_id_bytes + max(0, 8 - key_part_bytes(value))

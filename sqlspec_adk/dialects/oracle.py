@@ -241,6 +241,10 @@ class OracleDialect(OracleCore, Dialect):
     family: ClassVar[str] = "oracle"
     db_system: ClassVar[str] = "oracle.db"
     rules: ClassVar[TransactionRules] = TransactionRules(begin_write=(), begin_read=(READ_ONLY,))
+    # Every id column is VARCHAR2(256 CHAR) (migrations v1): a longer id is refused before any statement,
+    # not by ORA-12899 inside the transaction.
+    key_chars: ClassVar[int | None] = 256
+    key_family: ClassVar[str] = "Oracle"
     sessions_class = OracleSessionSQL
     memory_class = OracleMemorySQL
     memory: OracleMemorySQL
