@@ -99,11 +99,8 @@ class TransactionRules:
     first run: ``retry_attempts`` after the server rolled the transaction back
     (serialization failure, deadlock, lock wait timeout, abort),
     ``connection_attempts`` after a connection failed before the outcome could
-    be in doubt. ``savepoints``: the family has ``SAVEPOINT``.
-    ``batch_savepoints``: a group-commit batch runs each member inside one
-    (else a member that fails rolls the whole batch back and the batch runs
-    again without it: two statements fewer per member where failures are rare
-    and every statement is a round trip). :attr:`member_savepoints` is both.
+    be in doubt. ``savepoints``: the family has ``SAVEPOINT`` (a group-commit
+    batch that had a member fail runs again with each member in one).
     """
 
     begin_write: tuple[str, ...] = ("BEGIN",)
@@ -114,9 +111,3 @@ class TransactionRules:
     retry_attempts: int = 4
     connection_attempts: int = 4
     savepoints: bool = True
-    batch_savepoints: bool = True
-
-    @property
-    def member_savepoints(self) -> bool:
-        """Whether a group-commit batch puts each member in a savepoint."""
-        return self.savepoints and self.batch_savepoints

@@ -148,10 +148,10 @@ class SQLSpecSessionService(BaseSessionService):
             update_time=session.last_update_time,
             last_event_id=session.events[-1].id if session.events else None,
         )
-        # A sync store's own async path batches on the event loop (one thread hop per transaction).
+        # A sync store's own async path batches on the event loop (one thread hop per transaction); both
+        # are coroutine functions, awaited here directly.
         append = self.store.append_event_async if isinstance(self.store, BaseSyncADKStore) else self.store.append_event
-        result = await call(
-            append,
+        result = await append(
             app_name=session.app_name,
             user_id=session.user_id,
             session_id=session.id,

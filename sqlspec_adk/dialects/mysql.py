@@ -299,9 +299,6 @@ class MysqlDialect(MysqlCore, Dialect):
             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
             "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
         ),
-        # Every statement is a round trip through a pure-Python protocol: a batch member's SAVEPOINT and
-        # RELEASE cost more than replaying a batch on the rare member that fails (benchmark W1c).
-        batch_savepoints=False,
     )
     sessions_class = MysqlSessionSQL
     memory_class = MysqlMemorySQL

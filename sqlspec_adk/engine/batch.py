@@ -8,16 +8,16 @@ decides which operations share a batch and hands the outcomes to their callers.
 
 - A batch of one is :func:`~sqlspec_adk.engine.transaction.transaction` itself:
   no savepoint, the same statements, the same retries.
-- Each operation runs inside ``SAVEPOINT``; an operation that raises (a stale
-  session, not found, refused input) or whose statement fails with an error
-  that is not the transaction's (a constraint) is rolled back to its savepoint,
-  and only its ticket gets the error. Where the family has no savepoints
-  (``TransactionRules.savepoints`` false: DuckDB, Spanner) the whole transaction is
-  rolled back instead and the batch runs again without that operation, so the
-  others still see exactly the state they would have seen in sequence.
-  A family may also choose replay over savepoints
-  (``TransactionRules.batch_savepoints`` false) where a member's two extra
-  round trips cost more than the rare replay.
+- A batch first runs bare: no savepoints, so a member costs exactly its own
+  statements. When an operation raises (a stale session, not found, refused
+  input) or its statement fails with an error that is not the transaction's
+  (a constraint), the transaction is rolled back, that operation alone gets
+  its error, and the batch runs again without it, now with each member inside
+  ``SAVEPOINT``: a further failing member is rolled back to its savepoint, so a
+  batch runs at most twice. Where the family has no savepoints
+  (``TransactionRules.savepoints`` false: DuckDB, Spanner) every failing member
+  costs a replay. Either way the others see exactly the state they would have
+  seen in sequence.
 - Operations run in order, so the second of two appends to one session reads
   the first's revision, exactly as in sequence.
 - Outcomes count only once the shared ``COMMIT`` succeeded. When the batch
@@ -113,19 +113,21 @@ def batch_transaction(tickets: Sequence[Ticket[Any]], rules: TransactionRules, d
         yield from _alone(tickets[0], rules, driver, 0)
         return
     members = list(tickets)
+    guarded = False  #: members run in savepoints: only after one failed (failures are rare, statements are not)
     errors: dict[int, Exception] = {}  #: by ticket position: the operation's own error, decided once committed
     later: list[int] = []  #: positions to run alone after the batch committed
     while True:
         live = [index for index in range(len(members)) if index not in errors and index not in later]
         if not live:
             break
-        outcome = yield from _attempt([members[index] for index in live], rules, driver)
+        outcome = yield from _attempt([members[index] for index in live], rules, driver, guarded)
         if isinstance(outcome, _Without):
             position = live[outcome.index]
             if outcome.error is None:
                 later.append(position)
             else:
                 errors[position] = outcome.error
+            guarded = rules.savepoints
             continue
         if isinstance(outcome, Failed):
             yield from _failed(members, outcome, rules, driver)
@@ -171,15 +173,16 @@ def _failed(members: list[Ticket[Any]], failed: Failed, rules: TransactionRules,
 
 
 def _attempt(
-    members: list[Ticket[Any]], rules: TransactionRules, driver: Inspector
+    members: list[Ticket[Any]], rules: TransactionRules, driver: Inspector, guarded: bool
 ) -> Plan[_Committed | _Without | Failed]:
-    """One transaction over ``members`` on one connection, which is released in every case."""
+    """One transaction over ``members`` on one connection, which is released in every case; ``guarded``:
+    each member in its own savepoint."""
     connection = yield "acquire", (True,)
     if isinstance(connection, Failure):
         return Failed(connection.error, driver.classify(connection.error), "connect", _NO_STMT, False)
     discard = True
     try:
-        outcome = yield from _steps(members, connection, rules, driver)
+        outcome = yield from _steps(members, connection, rules, driver, guarded)
         if isinstance(outcome, _Committed):
             discard = False
         elif isinstance(outcome, _Without):
@@ -193,16 +196,16 @@ def _attempt(
 
 
 def _steps(
-    members: list[Ticket[Any]], connection: Any, rules: TransactionRules, driver: Inspector
+    members: list[Ticket[Any]], connection: Any, rules: TransactionRules, driver: Inspector, guarded: bool
 ) -> Plan[_Committed | _Without | Failed]:
-    """BEGIN, each member in its savepoint, COMMIT."""
+    """BEGIN, each member (in its savepoint when ``guarded``), COMMIT."""
     for sql in rules.begin_write:
         result = yield "command", (connection, sql)
         if isinstance(result, Failure):
             return (yield from _abort(connection, result, "begin", _NO_STMT, rules, driver))
     done = _Committed({}, {}, [])
     for index, ticket in enumerate(members):
-        step = yield from _member(index, ticket, connection, rules, driver, done)
+        step = yield from _member(index, ticket, connection, rules, driver, done, guarded)
         if step is not None:
             return step
     result = yield "command", (connection, rules.commit)
@@ -212,9 +215,16 @@ def _steps(
 
 
 def _member(
-    index: int, ticket: Ticket[Any], connection: Any, rules: TransactionRules, driver: Inspector, done: _Committed
+    index: int,
+    ticket: Ticket[Any],
+    connection: Any,
+    rules: TransactionRules,
+    driver: Inspector,
+    done: _Committed,
+    guarded: bool,
 ) -> Plan[_Without | Failed | None]:
-    """Run one member inside its savepoint, recording its outcome in ``done``; not None: the batch stops."""
+    """Run one member (inside its savepoint when ``guarded``), recording its outcome in ``done``; not None:
+    the batch stops."""
     op = ticket.operation.build()
     try:
         stmt = next(op)
@@ -224,7 +234,7 @@ def _member(
     except Exception as refused:
         done.errors[index] = refused
         return None
-    if rules.member_savepoints:
+    if guarded:
         result = yield "command", (connection, SAVEPOINT)
         if isinstance(result, Failure):
             op.close()
@@ -236,7 +246,7 @@ def _member(
         own, failure = raised, None
     else:
         if failure is None:
-            if rules.member_savepoints:
+            if guarded:
                 result = yield "command", (connection, RELEASE_SAVEPOINT)
                 if isinstance(result, Failure):
                     return (yield from _abort(connection, result, "statement", stmt, rules, driver))
@@ -247,8 +257,8 @@ def _member(
             return (yield from _abort(connection, failure, "statement", stmt, rules, driver))  # the transaction's
         if not (kind is ErrorKind.DUPLICATE and stmt.duplicate_is_zero and stmt.many):
             own = failure.error
-    # The member failed on its own: undo it alone, or (no savepoint, or it would not undo) all and replay.
-    if not rules.member_savepoints or not driver.in_transaction(connection):
+    # The member failed on its own: undo it alone, or (bare, or the savepoint would not undo it) all and replay.
+    if not guarded or not driver.in_transaction(connection):
         return _Without(index, own)
     for sql in (ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT):
         result = yield "command", (connection, sql)

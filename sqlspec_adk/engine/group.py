@@ -239,7 +239,7 @@ class AsyncGroup:
         waiter: asyncio.Future[None] = loop.create_future()
         ticket.waiter = waiter
         try:
-            await asyncio.shield(waiter)
+            await waiter  # only this caller awaits it: a cancelled waiter is skipped when its batch settles
         except asyncio.CancelledError:
             queue.withdraw(ticket)  # still waiting: it never runs; else its batch runs on without this caller
             raise

@@ -1,4 +1,5 @@
-"""The group-commit batch plan: savepoints per member, who gets which error, what runs again, in both modes.
+"""The group-commit batch plan: bare first, savepoints after a failure, who gets which error, what runs again,
+in both modes.
 
 A scripted driver (``tests/unit/test_transaction_plan.py``) stands in for a
 connection; operations are single statements that return a row count, raise
@@ -105,36 +106,49 @@ def test_a_batch_of_one_is_the_plain_transaction(mode: str) -> None:
     assert outcomes(batch) == [1]
 
 
-def test_members_run_in_order_each_in_its_savepoint_then_one_commit(mode: str) -> None:
+def test_members_run_in_order_bare_then_one_commit(mode: str) -> None:
+    """No member failed: no savepoint, each member costs exactly its own statements."""
     driver = make(mode, {"U1": [1], "U2": [2], "U3": [3]})
     batch = tickets(update("U1"), update("U2"), update("U3"))
     run(mode, driver, batch)
-    member = [SAVEPOINT, "U?", RELEASE_SAVEPOINT]
-    expected = ["CONNECT", "BEGIN"]
-    for name in ("U1", "U2", "U3"):
-        expected += [name if step == "U?" else step for step in member]
-    assert driver.log == [*expected, "COMMIT", "RELEASE"]
+    assert driver.log == ["CONNECT", "BEGIN", "U1", "U2", "U3", "COMMIT", "RELEASE"]
     assert outcomes(batch) == [1, 2, 3]
     assert driver.released == [(1, False)]
 
 
 # -------------------------------------------------------- a member failing alone
-def test_a_member_that_raises_is_rolled_back_to_its_savepoint_and_only_it_fails(mode: str) -> None:
-    driver = make(mode, {"U1": [1], "U2": [0], "U3": [3]})
+def test_a_member_that_raises_fails_alone_and_the_rest_run_again_in_savepoints(mode: str) -> None:
+    driver = make(mode, {"U1": [1, 1], "U2": [0], "U3": [3]})
     batch = tickets(update("U1"), update("U2", raises=True), update("U3"))
     run(mode, driver, batch)
-    assert driver.log[6:9] == ["U2", ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT]
-    assert driver.log.count("COMMIT") == 1
+    assert driver.log == [
+        *["CONNECT", "BEGIN", "U1", "U2", "ROLLBACK", "RELEASE"],
+        *["CONNECT", "BEGIN", SAVEPOINT, "U1", RELEASE_SAVEPOINT, SAVEPOINT, "U3", RELEASE_SAVEPOINT],
+        *["COMMIT", "RELEASE"],
+    ]
     first, second, third = outcomes(batch)
     assert (first, third) == (1, 3)
     assert isinstance(second, Stale)
 
 
+def test_after_one_failure_a_second_is_rolled_back_to_its_savepoint(mode: str) -> None:
+    """A batch runs at most twice however many members fail: the guarded run undoes a member alone."""
+    driver = make(mode, {"U1": [1, 1], "U2": [0], "U3": [0], "U4": [4]})
+    batch = tickets(update("U1"), update("U2", raises=True), update("U3", raises=True), update("U4"))
+    run(mode, driver, batch)
+    assert driver.log.count("BEGIN") == 2 and driver.log.count("COMMIT") == 1
+    guarded = driver.log[driver.log.index("RELEASE") + 1 :]
+    assert guarded[guarded.index("U3") + 1 : guarded.index("U3") + 3] == [ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT]
+    first, second, third, fourth = outcomes(batch)
+    assert (first, fourth) == (1, 4)
+    assert isinstance(second, Stale) and isinstance(third, Stale)
+
+
 def test_a_member_whose_statement_violates_a_constraint_fails_alone(mode: str) -> None:
-    driver = make(mode, {"U1": [1], "U3": [3]}, {("U2", 1): None})
+    driver = make(mode, {"U1": [1, 1], "U3": [3]}, {("U2", 1): None})
     batch = tickets(update("U1"), update("U2"), update("U3"))
     run(mode, driver, batch)
-    assert ROLLBACK_TO_SAVEPOINT in driver.log and driver.log.count("COMMIT") == 1
+    assert driver.log.count("U2") == 1 and driver.log.count("COMMIT") == 1
     first, second, third = outcomes(batch)
     assert (first, third) == (1, 3)
     assert isinstance(second, DriverError) and second.kind is None
@@ -157,9 +171,10 @@ def test_without_savepoints_the_batch_runs_again_without_the_failing_member(mode
 
 def test_a_member_that_lost_an_insert_race_runs_alone_after_the_commit(mode: str) -> None:
     race = update("INSERT many", many=True, duplicate_is_zero=True)
-    driver = make(mode, {"U1": [1], "INSERT many": [None, 5]}, {("INSERT many", 1): ErrorKind.DUPLICATE})
+    driver = make(mode, {"U1": [1, 1], "INSERT many": [None, 5]}, {("INSERT many", 1): ErrorKind.DUPLICATE})
     batch = tickets(update("U1"), race)
     run(mode, driver, batch)
+    assert driver.log.count("ROLLBACK") == 1  # the bare run is undone; the commit holds only U1
     commit = driver.log.index("COMMIT")
     assert driver.log[commit + 1 :] == ["RELEASE", "CONNECT", "BEGIN", "INSERT many", "COMMIT", "RELEASE"]
     assert outcomes(batch) == [1, 5]
@@ -205,7 +220,7 @@ def test_a_batch_the_server_rolled_back_runs_each_member_again_alone(mode: str) 
 
 def test_a_member_raising_in_a_batch_that_then_fails_is_run_again_too(mode: str) -> None:
     """Its error was seen in a transaction that never committed: it runs again alone, like the others."""
-    driver = make(mode, {"U1": [1, 1], "U2": [0, 0]}, {("COMMIT", 1): ErrorKind.ROLLED_BACK})
+    driver = make(mode, {"U1": [1, 1, 1], "U2": [0, 0]}, {("COMMIT", 1): ErrorKind.ROLLED_BACK})
     batch = tickets(update("U1"), update("U2", raises=True))
     run(mode, driver, batch)
     first, second = outcomes(batch)
