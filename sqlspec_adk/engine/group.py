@@ -266,8 +266,10 @@ class AsyncGroup:
         finally:
             left = queue.abandon() if cancelled else []
             _interrupted(batch + left)
+            if not cancelled:
+                # The next batch's task is scheduled ahead of this batch's callers: its transaction gets
+                # under way while they run on to their next write (on a thread, or on the server).
+                self._hand_off(queue, loop)
             for ticket in batch + left:
                 if not ticket.waiter.done():
                     ticket.waiter.set_result(None)
-            if not cancelled:
-                self._hand_off(queue, loop)
