@@ -189,6 +189,35 @@ async def test_in_transaction_follows_the_server(mysql: Backend) -> None:
     assert states == [True, False, True, False]
 
 
+async def test_a_transaction_uses_one_cursor_and_leaves_none_behind(mysql: Backend) -> None:
+    """Every driver: one cursor per acquired connection (a sync one keeps it for the connection's life,
+    an async one makes it at the first statement and drops it at release), so nothing accumulates."""
+    service = await mysql.sessions()
+    config = service.store.config
+    made: list[Any] = []
+    make = config.cursor
+
+    def counting(connection: Any) -> Any:
+        cursor = make(connection)
+        made.append(cursor)
+        return cursor
+
+    config.cursor = counting
+    session = await service.create_session(app_name="app", user_id="u", session_id="cursors")
+    before, open_before = len(made), len(config._cursors)
+    appended = [
+        await service.append_event(session, event(f"turn {index}", delta={"n": index} if index == 1 else None))
+        for index in range(3)
+    ]
+    if config.is_async:
+        assert len(made) - before == 3  # one per append: BEGIN, its statements and COMMIT share it
+        assert config._cursors == {}  # dropped at every release
+    else:
+        assert len(made) == before and len(config._cursors) == open_before  # the pooled connection's own
+    stored = await service.get_session(app_name="app", user_id="u", session_id="cursors")
+    assert stored is not None and [e.id for e in stored.events] == [e.id for e in appended]
+
+
 async def test_killed_idle_connection_does_not_break_the_next_call(mysql: Backend, admin: Any) -> None:
     config = config_with_pool(mysql, one_connection(mysql))
     service = await mysql.sessions(config)

@@ -392,6 +392,36 @@ async def test_a_cancelled_caller_still_releases_its_connection() -> None:
     assert driver.released == [(1, False)]
 
 
+class NeverSuspendingRelease(AsyncScriptedDriver):
+    """A driver whose release awaits nothing (the MySQL configs'): it says so, and gets no shielding task."""
+
+    release_suspends = False
+
+    async def release(self, connection: int, discard: bool) -> None:  # type: ignore[override]
+        ScriptedDriver.release(self, connection, discard)
+
+
+async def test_a_release_that_never_suspends_runs_without_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    shielded: list[object] = []
+    real_shield = asyncio.shield
+
+    def counting_shield(awaitable: Any) -> Any:
+        shielded.append(awaitable)
+        return real_shield(awaitable)
+
+    monkeypatch.setattr(asyncio, "shield", counting_shield)
+    plain = NeverSuspendingRelease({"SELECT a": [(1,)], "UPDATE b": [1]})
+    await run_async(plain, transaction(Operation("op", two_statements, True), PG, plain))
+    assert plain.released == [(1, False)] and shielded == []
+    cancelled = NeverSuspendingRelease({"SELECT a": [(1,)]}, cancel_on="UPDATE b")
+    with pytest.raises(asyncio.CancelledError):
+        await run_async(cancelled, transaction(Operation("op", two_statements, True), PG, cancelled))
+    assert cancelled.released == [(1, True)] and shielded == []  # released in full, at once
+    suspending = AsyncScriptedDriver({"SELECT a": [(1,)], "UPDATE b": [1]})
+    await run_async(suspending, transaction(Operation("op", two_statements, True), PG, suspending))
+    assert len(shielded) == 1
+
+
 def test_an_interrupt_in_a_sync_driver_call_discards_the_connection() -> None:
     driver = ScriptedDriver({"SELECT a": [(1,)]}, {("UPDATE b", 1): KeyboardInterrupt()})
     with pytest.raises(KeyboardInterrupt):
