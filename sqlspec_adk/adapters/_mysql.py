@@ -301,7 +301,8 @@ class MysqlAsyncConfig(AsyncDriverConfig[C]):
     a tenth of an append's client CPU in benchmark W1c).
     """
 
-    #: Releasing never suspends (the driver's ``pool.release`` is a plain call): no task to shield it.
+    #: :meth:`release` awaits nothing (the drivers' ``pool.release`` is a plain call): nothing can
+    #: interrupt it, so the engine spends no shielding task on it.
     release_suspends: ClassVar[bool] = False
 
     dialect_class = MysqlDialect
@@ -321,7 +322,10 @@ class MysqlAsyncConfig(AsyncDriverConfig[C]):
         self._pool: AsyncPool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._pool_lock: asyncio.Lock | None = None
-        #: The cursor of each acquired connection, made at its first statement, closed at its release.
+        #: Turns at the pool, one per connection, handed out first come first served (see :meth:`acquire`).
+        self._turns: asyncio.Semaphore | None = None
+        #: Per acquired connection: the turn it holds, and its cursor once it ran a statement.
+        self._held: dict[C, asyncio.Semaphore] = {}
         self._cursors: dict[C, Cursor] = {}
 
     def group_commit_slots(self) -> int:
@@ -344,11 +348,28 @@ class MysqlAsyncConfig(AsyncDriverConfig[C]):
         async with self._pool_lock:
             if self._pool is None:
                 self._pool = await self.create_pool()
+                self._turns = asyncio.Semaphore(int(self.pool_kwargs["maxsize"]))
             return self._pool
 
     async def acquire(self, write: bool) -> C:
+        """A pooled connection, callers served in arrival order.
+
+        The drivers' pools let a task that just released a connection take it
+        straight back, past the tasks already waiting for one (benchmark W1c,
+        32 sessions on 10 connections: p50 2 ms, p99 250-320 ms). A turn of a
+        fair semaphore as large as the pool is taken first, so a connection is
+        free whenever a caller reaches the pool.
+        """
         pool = await self._get_pool()
-        connection: C = await pool.acquire()
+        turns = self._turns
+        assert turns is not None
+        await turns.acquire()
+        try:
+            connection: C = await pool.acquire()
+        except BaseException:
+            turns.release()
+            raise
+        self._held[connection] = turns
         if connection in self._owners:
             return connection
         try:
@@ -356,19 +377,23 @@ class MysqlAsyncConfig(AsyncDriverConfig[C]):
                 await self.command(connection, sql)
         except BaseException:
             _close_quietly(connection)
+            self._cursors.pop(connection, None)
             pool.release(connection)
+            self._held.pop(connection).release()
             raise
         self._owners[connection] = pool
         return connection
 
     async def release(self, connection: C, discard: bool) -> None:
-        # No await in here (see release_suspends): the plan's release completes even when cancelled.
         self._cursors.pop(connection, None)  # buffered: nothing is left to read, dropping it closes it
         if discard:
             _close_quietly(connection)
         pool = self._owners.get(connection)
         if pool is not None:
             pool.release(connection)  # a closed connection leaves the pool
+        turn = self._held.pop(connection, None)
+        if turn is not None:
+            turn.release()
 
     async def refresh(self) -> None:
         if self._pool is not None:

@@ -6,8 +6,8 @@ one ``send``. A call that raises an ``Exception`` is sent back into the plan as
 a :class:`~sqlspec_adk.engine.driver.Failure`; a cancellation or an interrupt
 is thrown into the plan, which releases its connection and re-raises.
 Releasing a connection is shielded from a cancellation, so a cancelled caller
-never leaks a pool slot (a driver whose ``release_suspends`` is false releases
-without awaiting anything, so nothing can interrupt it and no task is spent).
+never leaks a pool slot; a driver whose ``release_suspends`` is false awaits
+nothing in its release, so nothing can interrupt it and no task is spent.
 """
 
 from __future__ import annotations

@@ -218,6 +218,29 @@ async def test_a_transaction_uses_one_cursor_and_leaves_none_behind(mysql: Backe
     assert stored is not None and [e.id for e in stored.events] == [e.id for e in appended]
 
 
+async def test_pooled_connections_are_handed_out_in_arrival_order(mysql: Backend) -> None:
+    """Async drivers: a task that releases the only connection and asks again queues behind the tasks
+    already waiting (the drivers' pools alone let it take the connection straight back)."""
+    config_class = mysql.spec.classes()[0]
+    if not config_class.is_async:
+        pytest.skip("the sync configs' pool is a LIFO queue behind a semaphore of their own")
+    config = config_class(connection_config=mysql.spec.connection(mysql.tmp_path), pool_config={"max_size": 1})
+    order: list[int] = []
+
+    async def caller(number: int) -> None:
+        for _ in range(4):
+            connection = await config.acquire(True)
+            order.append(number)
+            await asyncio.sleep(0)  # the others arrive and wait while this one holds the connection
+            await config.release(connection, False)
+
+    try:
+        await asyncio.gather(*(caller(number) for number in range(3)))
+    finally:
+        await config.close_pool()
+    assert order == [0, 1, 2] * 4
+
+
 async def test_killed_idle_connection_does_not_break_the_next_call(mysql: Backend, admin: Any) -> None:
     config = config_with_pool(mysql, one_connection(mysql))
     service = await mysql.sessions(config)
