@@ -207,6 +207,10 @@ class AsyncDatabaseConfig(DatabaseConfig):
 class AsyncDriverConfig(AsyncDatabaseConfig, Generic[C]):
     """An async config over an asynchronous driver (``C`` is its connection type)."""
 
+    #: Whether :meth:`release` may suspend: then the engine shields it from a caller's cancellation
+    #: (a task per release); a config whose release awaits nothing says False.
+    release_suspends: ClassVar[bool] = True
+
     async def arun(self, operation: Operation[T]) -> T:
         """Run ``operation`` in one transaction (a write may share it: group commit)."""
         with traced(operation, self.dialect.db_system) as on_retry:

@@ -376,19 +376,19 @@ class MysqlAsyncConfig(AsyncDriverConfig[C]):
             for sql in self.setup:
                 await self.command(connection, sql)
         except BaseException:
-            _close_quietly(connection)
-            self._cursors.pop(connection, None)
-            pool.release(connection)
-            self._held.pop(connection).release()
+            self._give_back(connection, pool, discard=True)
             raise
         self._owners[connection] = pool
         return connection
 
     async def release(self, connection: C, discard: bool) -> None:
+        self._give_back(connection, self._owners.get(connection), discard)
+
+    def _give_back(self, connection: C, pool: AsyncPool | None, discard: bool) -> None:
+        """Drop the connection's cursor, close it when ``discard``, hand it to ``pool`` and free its turn."""
         self._cursors.pop(connection, None)  # buffered: nothing is left to read, dropping it closes it
         if discard:
             _close_quietly(connection)
-        pool = self._owners.get(connection)
         if pool is not None:
             pool.release(connection)  # a closed connection leaves the pool
         turn = self._held.pop(connection, None)
