@@ -48,6 +48,11 @@ class Stmt:
       statement does not abort the transaction); the engine sends back 0.
     - ``exists_ok``: DDL whose "already exists" (CREATE) or "does not exist"
       (DROP) error means the work is done; the engine sends back None.
+    - ``deferrable``: the operation needs no result (it is sent None) and
+      nothing it runs afterwards reads what this writes, so a group-commit batch
+      may hold it back and send it, with the other members' statements of the
+      same text, as one ``executemany`` before ``COMMIT``
+      (:mod:`sqlspec_adk.engine.batch`). Run at once everywhere else.
     """
 
     sql: str
@@ -58,6 +63,7 @@ class Stmt:
     idempotent: bool = False
     duplicate_is_zero: bool = False
     exists_ok: bool = False
+    deferrable: bool = False
 
 
 Op = Generator[Stmt, Any, T]
@@ -72,7 +78,9 @@ class Operation(Generic[T]):
     operation from the start. ``table`` names the main table (tracing).
     ``own_connection``: the connection is closed after the operation instead of
     going back to the pool, so session state it set (a session-level lock, a
-    session variable) never outlives it.
+    session variable) never outlives it. ``scope``: whose events the operation
+    reads and writes (a session's keys), so a batch knows a member cannot read
+    another's held-back event rows (``Stmt.deferrable``); None: anyone's.
     """
 
     name: str
@@ -80,13 +88,20 @@ class Operation(Generic[T]):
     write: bool
     table: str = ""
     own_connection: bool = False
+    scope: tuple[Any, ...] | None = None
 
 
 def operation(
-    name: str, build: Callable[[], Op[T]], *, write: bool, table: str = "", own_connection: bool = False
+    name: str,
+    build: Callable[[], Op[T]],
+    *,
+    write: bool,
+    table: str = "",
+    own_connection: bool = False,
+    scope: tuple[Any, ...] | None = None,
 ) -> Operation[T]:
     """An :class:`Operation` (a shorthand that keeps call sites on one line)."""
-    return Operation(name, build, write, table, own_connection)
+    return Operation(name, build, write, table, own_connection, scope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +116,8 @@ class TransactionRules:
     ``connection_attempts`` after a connection failed before the outcome could
     be in doubt. ``savepoints``: the family has ``SAVEPOINT`` (a group-commit
     batch that had a member fail runs again with each member in one).
+    ``fuse_deferred``: a group-commit batch's first run holds back its members'
+    ``deferrable`` statements and sends each text's rows as one ``executemany``.
     """
 
     begin_write: tuple[str, ...] = ("BEGIN",)
@@ -111,3 +128,4 @@ class TransactionRules:
     retry_attempts: int = 4
     connection_attempts: int = 4
     savepoints: bool = True
+    fuse_deferred: bool = True

@@ -179,6 +179,7 @@ class SessionStoreBase(Generic[C]):
             ),
             write=True,
             table=self.config.adk.events_table,
+            scope=(app_name, user_id, session_id),
         )
 
     def _delete_events_before(self, *, before: float, app_name: str | None) -> Operation[int]:

@@ -579,7 +579,8 @@ class SessionSQL(DialectCore):
         bumped = yield from self.bump_session(keys, expected, delta.session, event)
         if isinstance(bumped, AppendResult):
             return bumped
-        yield Stmt(self.insert_event_sql, self.event_params(keys, bumped, event))
+        # Nothing below reads the events table, so a batch may send this row with its other members' rows.
+        yield Stmt(self.insert_event_sql, self.event_params(keys, bumped, event), deferrable=True)
         if delta.app:
             yield from self.merge_scoped_state("app", (app_name,), delta.app, event.timestamp)
         if delta.user:

@@ -20,6 +20,15 @@ decides which operations share a batch and hands the outcomes to their callers.
   seen in sequence.
 - Operations run in order, so the second of two appends to one session reads
   the first's revision, exactly as in sequence.
+- The bare run also holds back each member's ``deferrable`` statements (an
+  append's event row) and sends the rows of one statement text as one
+  ``executemany`` just before ``COMMIT`` (``TransactionRules.fuse_deferred``):
+  one round trip for the batch's event rows instead of one each. Held rows
+  are sent first whenever the next member may read them (its
+  ``Operation.scope`` is unknown, or is a held row's session). When that
+  ``executemany`` fails on its own (not the transaction's failure), the
+  transaction is rolled back and the batch runs again unfused, in savepoints,
+  so the failing member is found and alone gets its error.
 - Outcomes count only once the shared ``COMMIT`` succeeded. When the batch
   transaction itself fails (the server rolled it back, the connection failed,
   ``COMMIT`` failed), nothing of it was written: where the engine's rules
@@ -99,6 +108,26 @@ class _Committed:
 
 
 @dataclass(slots=True)
+class _Unfused:
+    """The held-back statements failed on their own: the transaction was rolled back; run again unfused."""
+
+
+_UNFUSED = _Unfused()
+
+
+@dataclass(slots=True)
+class _Held:
+    """A fused run's held-back statements: parameter rows per statement text, and whose events they are."""
+
+    rows: dict[str, list[Sequence[Any]]] = field(default_factory=dict)
+    scopes: set[tuple[Any, ...]] = field(default_factory=set)
+
+    def read_by(self, scope: tuple[Any, ...] | None) -> bool:
+        """Whether an operation of ``scope`` may read a held row (then they are sent before it runs)."""
+        return bool(self.rows) and (scope is None or scope in self.scopes)
+
+
+@dataclass(slots=True)
 class _Without:
     """No savepoint to go back to: the transaction was rolled back; run the batch again without ``index``."""
 
@@ -114,13 +143,18 @@ def batch_transaction(tickets: Sequence[Ticket[Any]], rules: TransactionRules, d
         return
     members = list(tickets)
     guarded = False  #: members run in savepoints: only after one failed (failures are rare, statements are not)
+    fused = rules.fuse_deferred  #: deferrable statements held back and sent together: the first run only
     errors: dict[int, Exception] = {}  #: by ticket position: the operation's own error, decided once committed
     later: list[int] = []  #: positions to run alone after the batch committed
     while True:
         live = [index for index in range(len(members)) if index not in errors and index not in later]
         if not live:
             break
-        outcome = yield from _attempt([members[index] for index in live], rules, driver, guarded)
+        outcome = yield from _attempt([members[index] for index in live], rules, driver, guarded, fused)
+        fused = False
+        if isinstance(outcome, _Unfused):
+            guarded = rules.savepoints
+            continue
         if isinstance(outcome, _Without):
             position = live[outcome.index]
             if outcome.error is None:
@@ -173,19 +207,19 @@ def _failed(members: list[Ticket[Any]], failed: Failed, rules: TransactionRules,
 
 
 def _attempt(
-    members: list[Ticket[Any]], rules: TransactionRules, driver: Inspector, guarded: bool
-) -> Plan[_Committed | _Without | Failed]:
+    members: list[Ticket[Any]], rules: TransactionRules, driver: Inspector, guarded: bool, fused: bool
+) -> Plan[_Committed | _Without | _Unfused | Failed]:
     """One transaction over ``members`` on one connection, which is released in every case; ``guarded``:
-    each member in its own savepoint."""
+    each member in its own savepoint; ``fused``: deferrable statements held back and sent together."""
     connection = yield "acquire", (True,)
     if isinstance(connection, Failure):
         return Failed(connection.error, driver.classify(connection.error), "connect", _NO_STMT, False)
     discard = True
     try:
-        outcome = yield from _steps(members, connection, rules, driver, guarded)
+        outcome = yield from _steps(members, connection, rules, driver, guarded, fused)
         if isinstance(outcome, _Committed):
             discard = False
-        elif isinstance(outcome, _Without):
+        elif isinstance(outcome, _Without | _Unfused):
             discard = not (yield from rolled_back(connection, rules, driver))
         else:  # rolled back already, unless the connection itself failed
             discard = outcome.kind in (ErrorKind.LOST, ErrorKind.UNSENT) or driver.in_transaction(connection)
@@ -196,18 +230,32 @@ def _attempt(
 
 
 def _steps(
-    members: list[Ticket[Any]], connection: Any, rules: TransactionRules, driver: Inspector, guarded: bool
-) -> Plan[_Committed | _Without | Failed]:
-    """BEGIN, each member (in its savepoint when ``guarded``), COMMIT."""
+    members: list[Ticket[Any]],
+    connection: Any,
+    rules: TransactionRules,
+    driver: Inspector,
+    guarded: bool,
+    fused: bool,
+) -> Plan[_Committed | _Without | _Unfused | Failed]:
+    """BEGIN, each member (in its savepoint when ``guarded``), the held-back statements when ``fused``, COMMIT."""
     for sql in rules.begin_write:
         result = yield "command", (connection, sql)
         if isinstance(result, Failure):
             return (yield from _abort(connection, result, "begin", _NO_STMT, rules, driver))
     done = _Committed({}, {}, [])
+    held = _Held() if fused else None
     for index, ticket in enumerate(members):
-        step = yield from _member(index, ticket, connection, rules, driver, done, guarded)
+        if held is not None and held.read_by(ticket.operation.scope):
+            sent = yield from _send_held(held, connection, rules, driver)
+            if sent is not None:
+                return sent
+        step = yield from _member(index, ticket, connection, rules, driver, done, guarded, held)
         if step is not None:
             return step
+    if held is not None:
+        sent = yield from _send_held(held, connection, rules, driver)
+        if sent is not None:
+            return sent
     result = yield "command", (connection, rules.commit)
     if isinstance(result, Failure):
         return (yield from _abort(connection, result, "commit", _NO_STMT, rules, driver))
@@ -222,9 +270,10 @@ def _member(
     driver: Inspector,
     done: _Committed,
     guarded: bool,
+    held: _Held | None = None,
 ) -> Plan[_Without | Failed | None]:
     """Run one member (inside its savepoint when ``guarded``), recording its outcome in ``done``; not None:
-    the batch stops."""
+    the batch stops. With ``held``, a member of known scope has its deferrable statements held there."""
     op = ticket.operation.build()
     try:
         stmt = next(op)
@@ -240,12 +289,18 @@ def _member(
             op.close()
             return (yield from _abort(connection, result, "statement", stmt, rules, driver))
     own: Exception | None = None  #: the member's own error (None with a lost insert race: it reruns alone)
+    scope = ticket.operation.scope
+    mine: list[Stmt] | None = [] if held is not None and scope is not None else None
     try:
-        value, failure, stmt = yield from run_statements(op, stmt, connection, driver)
+        value, failure, stmt = yield from run_statements(op, stmt, connection, driver, held=mine)
     except Exception as raised:
         own, failure = raised, None
     else:
         if failure is None:
+            if held is not None and scope is not None and mine:
+                for deferred in mine:
+                    held.rows.setdefault(deferred.sql, []).append(deferred.params)
+                held.scopes.add(scope)
             if guarded:
                 result = yield "command", (connection, RELEASE_SAVEPOINT)
                 if isinstance(result, Failure):
@@ -268,6 +323,21 @@ def _member(
         done.rerun.append(index)
     else:
         done.errors[index] = own
+    return None
+
+
+def _send_held(
+    held: _Held, connection: Any, rules: TransactionRules, driver: Inspector
+) -> Plan[_Unfused | Failed | None]:
+    """Send the held-back rows, one ``executemany`` per statement text; None when all went through."""
+    rows, held.rows, held.scopes = held.rows, {}, set()
+    for sql, params in rows.items():
+        stmt = Stmt(sql, params, many=True) if len(params) > 1 else Stmt(sql, params[0])
+        result = yield "execute", (connection, stmt)
+        if isinstance(result, Failure):
+            if driver.classify(result.error) in (ErrorKind.ROLLED_BACK, ErrorKind.LOST, ErrorKind.UNSENT):
+                return (yield from _abort(connection, result, "statement", stmt, rules, driver))
+            return _UNFUSED  # a member's row (which one is not known): rolled back by the caller, run unfused
     return None
 
 

@@ -185,17 +185,28 @@ def _attempt(operation: Operation[Any], rules: TransactionRules, driver: Inspect
 
 
 def run_statements(
-    op: Op[Any], stmt: Stmt, connection: Any, driver: Inspector, alone: bool = False, name: str = ""
+    op: Op[Any],
+    stmt: Stmt,
+    connection: Any,
+    driver: Inspector,
+    alone: bool = False,
+    name: str = "",
+    held: list[Stmt] | None = None,
 ) -> Plan[tuple[Any, Failure | None, Stmt]]:
     """Run ``op`` from its first statement ``stmt`` on: ``(value, None, last)`` once it returned, or
-    ``(None, failure, stmt)`` when a driver call failed (``op`` closed). What ``op`` raises propagates."""
+    ``(None, failure, stmt)`` when a driver call failed (``op`` closed). What ``op`` raises propagates.
+    With ``held``, a ``deferrable`` statement is appended there instead of run (``op`` is sent None)."""
     while True:
-        result = yield "execute", (connection, stmt)
-        if isinstance(result, Failure):
-            result = _absorbed(stmt, result, driver)
+        if held is not None and stmt.deferrable:
+            held.append(stmt)
+            result = None
+        else:
+            result = yield "execute", (connection, stmt)
             if isinstance(result, Failure):
-                op.close()
-                return None, result, stmt
+                result = _absorbed(stmt, result, driver)
+                if isinstance(result, Failure):
+                    op.close()
+                    return None, result, stmt
         try:
             stmt = op.send(result)
         except StopIteration as stop:

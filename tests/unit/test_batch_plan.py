@@ -9,6 +9,7 @@ connection; operations are single statements that return a row count, raise
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -266,3 +267,135 @@ def test_what_a_group_batches() -> None:
     assert not batchable(op("lone", Stmt("U", alone=True)), pg, kinds)
     assert kinds == {"lone": False}
     assert not batchable(op("lone", Stmt("U")), pg, kinds)  # remembered by name
+
+
+# ------------------------------------------------------ held-back (fused) rows
+INSERT = "INSERT event"
+
+
+class Recording(Driver):
+    """Also keeps every statement run, to see the fused rows."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stmts: list[Stmt] = []
+
+    def execute(self, connection: int, stmt: Stmt) -> Any:
+        self.stmts.append(stmt)
+        return super().execute(connection, stmt)
+
+
+class AsyncRecording(AsyncDriver):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stmts: list[Stmt] = []
+
+    async def execute(self, connection: int, stmt: Stmt) -> Any:
+        self.stmts.append(stmt)
+        return await super().execute(connection, stmt)
+
+
+def recording(mode: str, results: dict[str, list[Any]], failures: dict[tuple[str, int], Any] | None = None) -> Any:
+    return AsyncRecording(results, failures) if mode == "async" else Recording(results, failures)
+
+
+def append(sql: str, row: int, *, raises: bool = False) -> Callable[[], Op[int]]:
+    """An append's shape: the session's UPDATE (its row count), then the event row, deferrable."""
+
+    def build() -> Op[int]:
+        count = yield Stmt(sql, (), Fetch.ROWCOUNT)
+        if raises:
+            raise Stale(sql)
+        sent = yield Stmt(INSERT, (row,), deferrable=True)
+        assert sent is None
+        return int(count)
+
+    return build
+
+
+def scoped(*members: tuple[Callable[[], Op[Any]], Any]) -> list[Ticket[Any]]:
+    return [Ticket(Operation(f"op{index}", build, True, scope=scope)) for index, (build, scope) in enumerate(members)]
+
+
+def inserts(driver: Any) -> list[Any]:
+    """Each event-row statement run: its rows when fused, else its one row."""
+    return [list(stmt.params) if stmt.many else [tuple(stmt.params)] for stmt in driver.stmts if stmt.sql == INSERT]
+
+
+def test_held_event_rows_go_out_as_one_executemany_before_commit(mode: str) -> None:
+    driver = recording(mode, {"U1": [1], "U2": [1], "U3": [1], INSERT: [None]})
+    batch = scoped((append("U1", 1), "s1"), (append("U2", 2), "s2"), (append("U3", 3), "s3"))
+    run(mode, driver, batch)
+    assert driver.log == ["CONNECT", "BEGIN", "U1", "U2", "U3", INSERT, "COMMIT", "RELEASE"]
+    assert inserts(driver) == [[(1,), (2,), (3,)]]
+    assert outcomes(batch) == [1, 1, 1]
+
+
+def test_held_rows_are_sent_before_a_member_that_may_read_them(mode: str) -> None:
+    """The same session again (it reads its events), or an operation of unknown scope: the rows go first."""
+    driver = recording(mode, {"U1": [1], "U2": [1], "U3": [1], "U4": [1], INSERT: [None] * 3})
+    batch = scoped((append("U1", 1), "s1"), (append("U2", 2), "s2"), (append("U3", 3), "s1"), (update("U4"), None))
+    run(mode, driver, batch)
+    assert driver.log == ["CONNECT", "BEGIN", "U1", "U2", INSERT, "U3", INSERT, "U4", "COMMIT", "RELEASE"]
+    assert inserts(driver) == [[(1,), (2,)], [(3,)]]
+    assert outcomes(batch) == [1, 1, 1, 1]
+
+
+def test_a_member_of_unknown_scope_has_its_rows_run_at_once(mode: str) -> None:
+    driver = recording(mode, {"U1": [1], "U2": [1], INSERT: [None] * 2})
+    batch = scoped((append("U1", 1), None), (append("U2", 2), "s2"))
+    run(mode, driver, batch)
+    assert driver.log == ["CONNECT", "BEGIN", "U1", INSERT, "U2", INSERT, "COMMIT", "RELEASE"]
+    assert inserts(driver) == [[(1,)], [(2,)]]
+
+
+def test_a_batch_of_one_and_an_unfused_family_run_the_row_at_once(mode: str) -> None:
+    driver = recording(mode, {"U1": [1], INSERT: [None]})
+    run(mode, driver, scoped((append("U1", 1), "s1")))
+    assert driver.log == ["CONNECT", "BEGIN", "U1", INSERT, "COMMIT", "RELEASE"]
+    unfused = dataclasses.replace(SQLITE, fuse_deferred=False)
+    driver = recording(mode, {"U1": [1], "U2": [1], INSERT: [None] * 2})
+    run(mode, driver, scoped((append("U1", 1), "s1"), (append("U2", 2), "s2")), unfused)
+    assert driver.log == ["CONNECT", "BEGIN", "U1", INSERT, "U2", INSERT, "COMMIT", "RELEASE"]
+
+
+def test_a_failing_executemany_runs_the_batch_again_unfused_and_only_its_member_fails(mode: str) -> None:
+    """Which row failed is unknown: roll back, run again in savepoints; the failing row fails its member alone."""
+    driver = recording(
+        mode,
+        {"U1": [1, 1], "U2": [1, 1], "U3": [1, 1], INSERT: [None] * 4},
+        {(INSERT, 1): None, (INSERT, 3): None},
+    )
+    batch = scoped((append("U1", 1), "s1"), (append("U2", 2), "s2"), (append("U3", 3), "s3"))
+    run(mode, driver, batch)
+    assert driver.log == [
+        *["CONNECT", "BEGIN", "U1", "U2", "U3", INSERT, "ROLLBACK", "RELEASE"],
+        *["CONNECT", "BEGIN", SAVEPOINT, "U1", INSERT, RELEASE_SAVEPOINT, SAVEPOINT, "U2", INSERT],
+        *[ROLLBACK_TO_SAVEPOINT, RELEASE_SAVEPOINT, SAVEPOINT, "U3", INSERT, RELEASE_SAVEPOINT, "COMMIT", "RELEASE"],
+    ]
+    assert inserts(driver) == [[(1,), (2,), (3,)], [(1,)], [(2,)], [(3,)]]
+    first, second, third = outcomes(batch)
+    assert (first, third) == (1, 1)
+    assert isinstance(second, DriverError) and second.kind is None
+
+
+def test_an_executemany_the_server_rolled_back_runs_each_member_again_alone(mode: str) -> None:
+    driver = recording(mode, {"U1": [1, 1], "U2": [1, 1], INSERT: [None] * 3}, {(INSERT, 1): ErrorKind.ROLLED_BACK})
+    batch = scoped((append("U1", 1), "s1"), (append("U2", 2), "s2"))
+    run(mode, driver, batch)
+    assert outcomes(batch) == [1, 1]
+    first = driver.log.index("RELEASE")
+    assert driver.log[first + 1 :] == [
+        *["CONNECT", "BEGIN", "U1", INSERT, "COMMIT", "RELEASE"],
+        *["CONNECT", "BEGIN", "U2", INSERT, "COMMIT", "RELEASE"],
+    ]
+
+
+def test_a_member_failing_after_rows_were_held_drops_them_with_the_rollback(mode: str) -> None:
+    driver = recording(mode, {"U1": [1, 1], "U2": [0], "U3": [1], INSERT: [None] * 2})
+    batch = scoped((append("U1", 1), "s1"), (append("U2", 2, raises=True), "s2"), (append("U3", 3), "s3"))
+    run(mode, driver, batch)
+    assert driver.log[:6] == ["CONNECT", "BEGIN", "U1", "U2", "ROLLBACK", "RELEASE"]
+    assert inserts(driver) == [[(1,)], [(3,)]]  # the second run is guarded, so unfused
+    first, second, third = outcomes(batch)
+    assert (first, third) == (1, 1) and isinstance(second, Stale)
