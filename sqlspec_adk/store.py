@@ -18,6 +18,7 @@ from google.adk.platform import time as platform_time
 
 from sqlspec_adk.config import AsyncDatabaseConfig, DatabaseConfig, SyncDatabaseConfig
 from sqlspec_adk.converters import StateDelta, check_key_text, encode_event, split_state
+from sqlspec_adk.dialects.sessions import Redelivery
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.lifecycle import AsyncLifecycle, SyncLifecycle
 from sqlspec_adk.migrations.guard import mark_current
@@ -146,6 +147,7 @@ class SessionStoreBase(Generic[C]):
         event: Event,
         delta: StateDelta | None = None,
         owner_id: Any = None,
+        probe: bool = False,
     ) -> Operation[AppendResult]:
         check_key_text(
             app_name=app_name,
@@ -176,6 +178,7 @@ class SessionStoreBase(Generic[C]):
                 event=write,
                 delta=prepared,
                 owner=owner_id,
+                probe=probe,
             ),
             write=True,
             table=self.config.adk.events_table,
@@ -298,7 +301,7 @@ class BaseAsyncADKStore(SessionStoreBase[AC], AsyncLifecycle[AC]):
         event's state delta already split (:func:`~sqlspec_adk.converters.split_state`); it is split here
         when omitted.
         """
-        op = self._append_event(
+        fields = AppendFields(
             app_name=app_name,
             user_id=user_id,
             session_id=session_id,
@@ -307,7 +310,10 @@ class BaseAsyncADKStore(SessionStoreBase[AC], AsyncLifecycle[AC]):
             delta=delta,
             owner_id=owner_id,
         )
-        return await self._arun(op)
+        try:
+            return await self._arun(self._append_event(**fields))
+        except Redelivery:  # the event row met a stored id: rolled back; read first this time
+            return await self._arun(self._append_event(**fields, probe=True))
 
     async def delete_events_before(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: delete events with ``timestamp < before`` (epoch seconds); returns the count."""
@@ -403,7 +409,7 @@ class BaseSyncADKStore(SessionStoreBase[SC], SyncLifecycle[SC]):
         owner_id: Any = None,
     ) -> AppendResult:
         """Append a non-partial event (``temp:`` keys already trimmed) in one transaction; see the async twin."""
-        op = self._append_event(
+        fields = AppendFields(
             app_name=app_name,
             user_id=user_id,
             session_id=session_id,
@@ -412,13 +418,19 @@ class BaseSyncADKStore(SessionStoreBase[SC], SyncLifecycle[SC]):
             delta=delta,
             owner_id=owner_id,
         )
-        return self._run(op)
+        try:
+            return self._run(self._append_event(**fields))
+        except Redelivery:  # the event row met a stored id: rolled back; read first this time
+            return self._run(self._append_event(**fields, probe=True))
 
     async def append_event_async(self, **fields: Unpack[AppendFields]) -> AppendResult:
         """:meth:`append_event` from async code, without blocking the event loop: the same operation and
         outcome. With group commit on, concurrent callers wait on the loop and their appends share a
         transaction run on one worker thread (``SQLSpecSessionService`` appends through this)."""
-        return await self._arun(self._append_event(**fields))
+        try:
+            return await self._arun(self._append_event(**fields))
+        except Redelivery:
+            return await self._arun(self._append_event(**fields, probe=True))
 
     def delete_events_before(self, *, before: float, app_name: str | None = None) -> int:
         """Retention: delete events with ``timestamp < before`` (epoch seconds); returns the count."""

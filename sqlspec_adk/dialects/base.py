@@ -111,6 +111,7 @@ class Dialect(DialectCore):
         event: EventWrite,
         delta: StateDelta,
         owner: Any = None,
+        probe: bool = False,
     ) -> Op[AppendResult]:
         """One append (see :meth:`SessionSQL.append_event`); another owner's session is not found."""
         keys = (app_name, user_id, session_id)
@@ -118,7 +119,13 @@ class Dialect(DialectCore):
             raise session_not_found(keys)
         return (
             yield from self.sessions.append_event(
-                app_name=app_name, user_id=user_id, session_id=session_id, expected=expected, event=event, delta=delta
+                app_name=app_name,
+                user_id=user_id,
+                session_id=session_id,
+                expected=expected,
+                event=event,
+                delta=delta,
+                probe=probe,
             )
         )
 

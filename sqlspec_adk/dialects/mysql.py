@@ -95,6 +95,10 @@ class MysqlCore(DialectCore):
 class MysqlSessionSQL(MysqlCore, SessionSQL):
     """The portable session SQL with key-length checks and row-locked app/user state merges."""
 
+    #: InnoDB undoes a failed statement alone; the ``NOT EXISTS`` in the ``UPDATE`` cost MariaDB about
+    #: 55 us of its CPU per append at 32 sessions (W1c probe).
+    redelivery_by_insert: ClassVar[bool] = True
+
     @cached_property
     def scoped_state_statements(self) -> dict[str, tuple[str, str, str]]:
         """Per scope (``app``, ``user``): the locking select, the insert and the update of the state row."""

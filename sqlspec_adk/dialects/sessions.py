@@ -37,6 +37,7 @@ from sqlspec_adk.records import (
 __all__ = [
     "MAX_RANGES",
     "STALE_MESSAGE",
+    "Redelivery",
     "SessionSQL",
     "covered_ranges",
     "decode_cursor",
@@ -56,12 +57,21 @@ def session_not_found(keys: tuple[str, str, str]) -> SessionNotFoundError:
     return SessionNotFoundError(f"Session {keys[2]!r} not found (app {keys[0]!r}, user {keys[1]!r}).")
 
 
+class Redelivery(Exception):
+    """An append's event row met its id already stored (:attr:`SessionSQL.redelivery_by_insert`): its
+    transaction is rolled back and the store runs the append again with ``probe=True``, which reads first."""
+
+
 class SessionSQL(DialectCore):
     """Session statements and operations; a family subclasses it with its own core mixin."""
 
     #: Whether deleting a session row deletes its events (an enforced ON DELETE CASCADE);
     #: when False the operations delete the events first, explicitly.
     cascades_events: ClassVar[bool] = False
+    #: The re-delivery check of an append without a state change is the event row's unique key (its INSERT
+    #: counts 0, :class:`Redelivery`) rather than a ``NOT EXISTS`` in the session's ``UPDATE``. Only where a
+    #: failed statement leaves the transaction usable and the subquery costs the server (MySQL/MariaDB).
+    redelivery_by_insert: ClassVar[bool] = False
 
     # ------------------------------------------------------------ statements
     @cached_property
@@ -164,18 +174,21 @@ class SessionSQL(DialectCore):
         """Advance a session's revision (and set its state) if it is still at revision ``?``.
 
         The fast path (no state read first) also checks that the event id is new: a re-delivered event
-        then changes nothing, and the probe that follows tells why.
+        then changes nothing, and the probe that follows tells why. Not where the event row's INSERT is
+        that check (:attr:`redelivery_by_insert`).
         """
+        where = "WHERE app_name = ? AND user_id = ? AND id = ? AND revision = ?"
         if with_state:
             return (
                 f"UPDATE {self.session_table} SET state = {self.json.param}, revision = revision + 1, update_time = ? "
-                "WHERE app_name = ? AND user_id = ? AND id = ? AND revision = ?"
+                f"{where}"
             )
+        bump = f"UPDATE {self.session_table} SET revision = revision + 1, update_time = ? {where}"
+        if self.redelivery_by_insert:
+            return bump
         return (
-            f"UPDATE {self.session_table} SET revision = revision + 1, update_time = ? "
-            "WHERE app_name = ? AND user_id = ? AND id = ? AND revision = ? AND NOT EXISTS "
-            f"(SELECT 1 FROM {self.events_table} e WHERE e.app_name = ? AND e.user_id = ? AND e.session_id = ? "
-            "AND e.id = ?)"
+            f"{bump} AND NOT EXISTS (SELECT 1 FROM {self.events_table} e WHERE e.app_name = ? AND e.user_id = ? "
+            "AND e.session_id = ? AND e.id = ?)"
         )
 
     def select_revision_sql(self, *, newest: bool) -> str:
@@ -492,6 +505,7 @@ class SessionSQL(DialectCore):
         expected: Expected,
         session_delta: Mapping[str, Any],
         event: EventWrite,
+        probe: bool = False,
     ) -> Op[int | AppendResult]:
         """Advance the session row for one append and return the new revision (or the re-delivery's result).
 
@@ -505,11 +519,11 @@ class SessionSQL(DialectCore):
         Without a session-state change (most events) the UPDATE goes first and
         the row is read only when it matched nothing, to tell a missing session,
         a re-delivered event and a stale session apart: one statement fewer on
-        the common path.
+        the common path. ``probe``: read the row first (an append run again after
+        its event row met a stored id, :class:`Redelivery`).
         """
-        params: tuple[Any, ...]
-        if expected.revision is not None and not session_delta:
-            params = (event.timestamp, *keys, expected.revision, *keys, event.id)
+        if expected.revision is not None and not session_delta and not probe:
+            params = self.bump_params(keys, expected.revision, event)
             changed = yield Stmt(self.bump_sql(with_state=False), params, Fetch.ROWCOUNT)
             if changed == 1:
                 return expected.revision + 1
@@ -530,11 +544,17 @@ class SessionSQL(DialectCore):
             state.update(session_delta)
             params = (self.json.state(state), event.timestamp, *keys, revision)
         else:
-            params = (event.timestamp, *keys, revision, *keys, event.id)
+            params = self.bump_params(keys, revision, event)
         changed = yield Stmt(self.bump_sql(with_state=bool(session_delta)), params, Fetch.ROWCOUNT)
         if changed != 1:
             raise StaleSessionError(STALE_MESSAGE)
         return revision + 1
+
+    def bump_params(self, keys: tuple[str, str, str], revision: int, event: EventWrite) -> tuple[Any, ...]:
+        """The parameters of ``bump_sql(with_state=False)``."""
+        if self.redelivery_by_insert:
+            return (event.timestamp, *keys, revision)
+        return (event.timestamp, *keys, revision, *keys, event.id)
 
     def redelivered(self, keys: tuple[str, str, str], revision: int, stored: Any, event: EventWrite) -> AppendResult:
         """An event whose id the session already holds: a no-op when it is the same event, else EventConflictError."""
@@ -558,6 +578,7 @@ class SessionSQL(DialectCore):
         expected: Expected,
         event: EventWrite,
         delta: StateDelta,
+        probe: bool = False,
     ) -> Op[AppendResult]:
         """One append, all or nothing: stale check, session state, event row, app/user state.
 
@@ -569,18 +590,29 @@ class SessionSQL(DialectCore):
         # The events' unique index: (app, user, session, event id), with seq where the family adds the key.
         self.check_key("event", 8, app_name=app_name, user_id=user_id, session_id=session_id, event_id=event.id)
         keys = (app_name, user_id, session_id)
-        return (yield from self.write_event(keys, expected, event, delta))
+        return (yield from self.write_event(keys, expected, event, delta, probe))
 
     def write_event(
-        self, keys: tuple[str, str, str], expected: Expected, event: EventWrite, delta: StateDelta
+        self, keys: tuple[str, str, str], expected: Expected, event: EventWrite, delta: StateDelta, probe: bool = False
     ) -> Op[AppendResult]:
-        """The writes of :meth:`append_event`: bump the session, insert the event, merge app/user state."""
+        """The writes of :meth:`append_event`: bump the session, insert the event, merge app/user state.
+
+        With :attr:`redelivery_by_insert`, an event row that meets a stored id raises :class:`Redelivery`
+        (or, on a ``probe`` run, which read first and found none, ``StaleSessionError``: the session moved).
+        """
         app_name, user_id, _ = keys
-        bumped = yield from self.bump_session(keys, expected, delta.session, event)
+        bumped = yield from self.bump_session(keys, expected, delta.session, event, probe)
         if isinstance(bumped, AppendResult):
             return bumped
-        # Nothing below reads the events table, so a batch may send this row with its other members' rows.
-        yield Stmt(self.insert_event_sql, self.event_params(keys, bumped, event), deferrable=True)
+        # Nothing below reads the events table, so a batch may send this row with its other members' rows
+        # (then it is sent None here; a row that fails there makes the batch run again unfused).
+        params = self.event_params(keys, bumped, event)
+        if not self.redelivery_by_insert:
+            yield Stmt(self.insert_event_sql, params, deferrable=True)
+        elif (yield Stmt(self.insert_event_sql, params, Fetch.ROWCOUNT, duplicate_is_zero=True, deferrable=True)) == 0:
+            if probe:
+                raise StaleSessionError(STALE_MESSAGE)
+            raise Redelivery(event.id)
         if delta.app:
             yield from self.merge_scoped_state("app", (app_name,), delta.app, event.timestamp)
         if delta.user:

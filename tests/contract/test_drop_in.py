@@ -51,6 +51,33 @@ async def test_a_redelivered_event_is_a_no_op_returning_the_stored_event(backend
     assert await _count_events(service, "r") == 2
 
 
+@pytest.mark.parametrize("delta", [None, {"k": 1}], ids=["no state change", "state change"])
+async def test_a_redelivery_on_the_up_to_date_session_object_undoes_nothing_it_did_not_do(
+    backend: Any, delta: dict[str, Any] | None
+) -> None:
+    """The object already holds the event's revision, so the stale check passes and only the stored id
+    tells: the same event is a no-op, other content under its id is refused; the session's revision and
+    update time stay the first append's."""
+    service = await backend.sessions()
+    session = await service.create_session(app_name=APP, user_id=USER, session_id="rd")
+    first = event("hello", delta=delta)
+    await service.append_event(session, first)
+    revision = session._storage_update_marker
+    returned = await service.append_event(session, first.model_copy(deep=True))
+    assert returned.model_dump(mode="json") == first.model_dump(mode="json")
+    assert session._storage_update_marker == revision and len(session.events) == 1
+    other = event("other content", delta=delta)
+    other.id = first.id
+    with pytest.raises(EventConflictError, match=first.id):
+        await service.append_event(session, other)
+    stored = await service.get_session(app_name=APP, user_id=USER, session_id="rd")
+    assert stored is not None and [e.id for e in stored.events] == [first.id]
+    assert stored._storage_update_marker == revision and stored.last_update_time == first.timestamp
+    assert stored.state == (delta or {})
+    await service.append_event(stored, event("next"))
+    assert await _count_events(service, "rd") == 2
+
+
 async def test_an_event_id_reused_for_other_content_is_refused(backend: Any) -> None:
     service = await backend.sessions()
     session = await service.create_session(app_name=APP, user_id=USER, session_id="c")

@@ -309,3 +309,35 @@ async def test_many_sessions_appending_at_once_over_every_slot_lose_nothing(back
         loaded = await service.get_session(app_name=APP, user_id=USER, session_id=session.id)
         assert loaded is not None and loaded.state["mine"] == 5 and loaded.state["user:last"] == 5
     assert str(loaded.state["app:last"]).endswith("-5")
+
+
+async def test_a_redelivery_and_a_reused_id_in_one_batch_decide_alone(backend: Any) -> None:
+    """Events without a state change, held back and sent together: one batch holds new events of three
+    sessions, an event re-delivered on its up-to-date session object (a no-op returning the stored event)
+    and an id reused for other content (refused); the new events commit, nothing else changes."""
+    config = grouped(backend)
+    service = await backend.sessions(config)
+    sessions = [await service.create_session(app_name=APP, user_id=USER, session_id=f"f{k}") for k in range(4)]
+    stored = event("stored")
+    await service.append_event(sessions[0], stored)
+    revision = sessions[0]._storage_update_marker
+    reused = event("other content")
+    reused.id = stored.id
+    async with Held(config) as held:
+        tasks = await held.start(
+            lambda: service.append_event(sessions[1], event("new one")),
+            lambda: service.append_event(sessions[0], stored.model_copy(deep=True)),
+            lambda: service.append_event(sessions[2], event("new two")),
+            lambda: service.append_event(twin(sessions[0]), reused),
+            lambda: service.append_event(sessions[3], event("new three")),
+        )
+        held.release()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    new_one, again, new_two, refused, new_three = outcomes
+    assert not any(isinstance(outcome, BaseException) for outcome in (new_one, again, new_two, new_three))
+    assert again.id == stored.id and again.content == stored.content  # type: ignore[union-attr]
+    assert type(refused).__name__ == "EventConflictError"
+    assert [await texts(service, f"f{k}") for k in range(4)] == [["stored"], ["new one"], ["new two"], ["new three"]]
+    loaded = await service.get_session(app_name=APP, user_id=USER, session_id="f0")
+    assert loaded is not None and loaded._storage_update_marker == revision
+    assert loaded.last_update_time == stored.timestamp

@@ -271,7 +271,7 @@ class PostgresSessionSQL(PostgresCore, SessionSQL):
         return alone(super().get_scoped_state(app_name=app_name, user_id=user_id))
 
     def write_event(
-        self, keys: tuple[str, str, str], expected: Expected, event: EventWrite, delta: StateDelta
+        self, keys: tuple[str, str, str], expected: Expected, event: EventWrite, delta: StateDelta, probe: bool = False
     ) -> Op[AppendResult]:
         """One statement: stale-checked session update, event row, app/user state merges.
 
