@@ -90,6 +90,16 @@ class DatabaseConfig(abc.ABC):
         driver needs and sets up the (empty) pool; raises ``ConfigError``. No I/O.
         """
 
+    def check_pool_keys(self, allowed: tuple[str, ...], *, location: str) -> None:
+        """Refuse ``pool_config`` keys this adapter never reads, naming them: a ``location`` key (where the
+        database is) put there by mistake would otherwise leave the config on an in-memory database."""
+        unknown = sorted(str(key) for key in self.pool_config if key not in allowed)
+        if not unknown:
+            return
+        hint = f"; {location!r} goes in connection_config" if location in unknown else ""
+        takes = ", ".join(repr(key) for key in allowed) or "nothing"
+        raise ConfigError(f"pool_config of {type(self).__name__} takes {takes}, not {', '.join(unknown)}{hint}")
+
     def database_missing(self) -> bool:
         """Whether the database does not exist yet (a file family's file), so a read-only check creates nothing."""
         return False

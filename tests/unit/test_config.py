@@ -93,3 +93,20 @@ def _names() -> Any:
 
     rows = yield Stmt("SELECT name FROM sqlite_master WHERE type = 'table'", (), Fetch.ALL)
     return rows
+
+
+@pytest.mark.parametrize("adapter", ["sqlite", "aiosqlite", "duckdb", "adbc_sqlite"])
+def test_a_database_given_in_pool_config_is_refused_not_opened_in_memory(adapter: str, tmp_path: Any) -> None:
+    """``pool_config={'database': ...}`` used to be ignored, so the config ran on an in-memory database."""
+    from tests.reliability.support import spec_named
+
+    spec = spec_named(adapter)
+    build = spec.classes()[0]
+    connection = spec.connection(tmp_path)
+    location = "uri" if adapter.startswith("adbc") else "database"
+    rest = {key: value for key, value in connection.items() if key != location}
+    with pytest.raises(ConfigError, match=f"not {location}; '{location}' goes in connection_config"):
+        build(connection_config=rest, pool_config={location: connection[location]})
+    with pytest.raises(ConfigError, match="takes 'max_size', not min_size"):
+        build(connection_config=connection, pool_config={"min_size": 1})
+    build(connection_config=connection, pool_config={"max_size": 2})  # opens nothing yet

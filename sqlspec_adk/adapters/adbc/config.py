@@ -98,6 +98,7 @@ class AdbcConfig(SyncDatabaseConfig[_Connection]):
         return _FAMILIES[self.family].dialect(self.adk)
 
     def configure(self) -> None:
+        self.check_pool_keys(("max_size",), location="uri")
         self.driver = _FAMILIES[self.family]
         self.uri = str(self.connection_config.get("uri", ":memory:"))
         self.options = {k: str(v) for k, v in self.connection_config.items() if k not in ("driver_name", "uri")}

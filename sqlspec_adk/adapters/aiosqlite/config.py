@@ -71,6 +71,7 @@ class AiosqliteConfig(StdlibGlue, AsyncDatabaseConfig):
     dialect_class = SqliteDialect
 
     def configure(self) -> None:
+        self.check_pool_keys(("max_size",), location="database")
         self.database, self._connect_kwargs = connect_arguments(self.connection_config, self.adk.busy_timeout)
         self.max_size = 1 if is_memory_database(self.database) else int(self.pool_config.get("max_size", 4))
         self._write_lock = write_lock(self.database)

@@ -31,7 +31,7 @@ class DuckdbConfig(SyncDatabaseConfig[duckdb.DuckDBPyConnection]):
     ``read_only``, ``config``). Every transaction on a database file runs under
     one lock shared by all configs of the process (see
     :func:`~sqlspec_adk.adapters._duckdb.database_lock`), so one connection per
-    config is all a pool would ever use; ``pool_config`` is accepted and unused.
+    config is all a pool would ever use; ``pool_config`` takes ``max_size`` and ignores it.
     That connection is only used while the lock is held, so whether a
     transaction is open on it is the config's to know.
     """
@@ -43,6 +43,7 @@ class DuckdbConfig(SyncDatabaseConfig[duckdb.DuckDBPyConnection]):
         return duckdb_dialect(self.adk)
 
     def configure(self) -> None:
+        self.check_pool_keys(("max_size",), location="database")
         self._options = dict(self.connection_config)
         self.database = str(self._options.pop("database", ":memory:"))
         self._lock = database_lock(self.database)

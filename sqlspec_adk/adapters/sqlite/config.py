@@ -37,6 +37,7 @@ class SqliteConfig(StdlibGlue, SyncDatabaseConfig[sqlite3.Connection]):
     dialect_class = SqliteDialect
 
     def configure(self) -> None:
+        self.check_pool_keys(("max_size",), location="database")
         self.database, self._connect_kwargs = connect_arguments(self.connection_config, self.adk.busy_timeout)
         self._connect_kwargs["check_same_thread"] = False
         self.max_size = 1 if is_memory_database(self.database) else int(self.pool_config.get("max_size", 4))
