@@ -25,15 +25,36 @@ def _ticket() -> Ticket[int]:
     return Ticket(Operation("update", _update, True))
 
 
-def test_a_queue_admits_one_transaction_per_slot_and_a_freed_slot_takes_the_next_batch() -> None:
+def test_a_queue_admits_one_transaction_per_slot_and_a_freed_slot_takes_its_share_of_the_next_batch() -> None:
     queue = _Queue(32, GroupStats(), slots=2)
     assert queue.arrive(_ticket()) and queue.arrive(_ticket())
     waiting = [_ticket() for _ in range(3)]
     assert not any(queue.arrive(ticket) for ticket in waiting)
-    assert queue.next_batch() == waiting  # the first slot freed runs everything waiting, oldest first
-    assert queue.next_batch() is None  # the second slot frees
+    assert queue.next_batch() == waiting[:2]  # a freed slot takes ceil(3 / 2), oldest first; the other is busy
+    assert queue.next_batch() == waiting[2:]  # the other slot ends and takes what is left
+    assert queue.next_batch() is None  # a slot frees
     assert queue.arrive(_ticket())  # ... and is taken again at once
     assert not queue.arrive(_ticket())  # both slots busy again
+
+
+def test_one_slot_takes_everything_waiting_up_to_the_cap() -> None:
+    queue = _Queue(4, GroupStats(), slots=1)
+    assert queue.arrive(_ticket())
+    waiting = [_ticket() for _ in range(6)]
+    assert not any(queue.arrive(ticket) for ticket in waiting)
+    assert queue.next_batch() == waiting[:4]
+    assert queue.next_batch() == waiting[4:]
+    assert queue.next_batch() is None
+
+
+def test_many_slots_share_a_long_queue_evenly() -> None:
+    """Five slots, 27 waiting: each slot that ends takes its share of what still waits, never the lot."""
+    queue = _Queue(32, GroupStats(), slots=5)
+    assert all(queue.arrive(_ticket()) for _ in range(5))
+    assert not any(queue.arrive(_ticket()) for _ in range(27))
+    sizes = [len(queue.next_batch() or []) for _ in range(7)]
+    assert sizes == [6, 5, 4, 3, 2, 2, 1]  # ceil(27/5), ceil(21/5), ... while the slots keep ending
+    assert sum(sizes) + len(queue._waiting) == 27
 
 
 class GatedDriver:
@@ -90,6 +111,10 @@ async def test_an_async_group_runs_at_most_its_slots_transactions_at_once(slots:
     driver.gate.set()
     assert await asyncio.gather(*calls) == [1] * 10
     assert driver.most_open == slots
-    # The first transaction to end takes every waiting operation into one batch; the other slots free.
-    assert (group.stats.transactions, group.stats.largest) == (slots + 1, 10 - slots)
+    # Each transaction that ends takes its slot's share of what waits: ceil(waiting / slots).
+    shares, waiting = [], 10 - slots
+    while waiting:
+        shares.append(-(-waiting // slots))
+        waiting -= shares[-1]
+    assert (group.stats.transactions, group.stats.largest) == (slots + len(shares), shares[0])
     assert not driver.open
