@@ -43,7 +43,7 @@ C = TypeVar("C")
 
 #: Group commit per SQL family: on by default where it measured faster (docs/configuration.md). A family
 #: not listed has none (no ``SAVEPOINT ... RELEASE``, or no server here to measure it on).
-GROUP_COMMIT_DEFAULTS: dict[str, bool] = {"sqlite": True, "duckdb": True, "postgresql": False, "mysql": False}
+GROUP_COMMIT_DEFAULTS: dict[str, bool] = {"sqlite": True, "duckdb": True, "postgresql": False, "mysql": True}
 
 
 class DatabaseConfig(abc.ABC):

@@ -7,7 +7,7 @@ holds more (benchmark W1c: the sync ``sqlite`` adapter at 32 concurrent
 sessions reached 888 events/s against 1,982 for ``aiosqlite``). A caller of a
 sync store mostly waits (on the database, a pooled connection or its batch's
 COMMIT), so this pool has :data:`MAX_THREADS` threads, started only as calls
-need them. Only configs with group commit on use it (see
+need them. Only configs with group commit on a file database use it (see
 :func:`sqlspec_adk.modes.call`): a server pool gains nothing past its
 connections. Each call runs in a copy of the caller's context, as
 :func:`asyncio.to_thread` does, so tracing spans nest under the caller's.
@@ -51,12 +51,13 @@ async def to_thread(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
 
 
 def thread_runner(config: object) -> Callable[..., Awaitable[Any]]:
-    """How a call of a store on ``config`` leaves the event loop: :func:`to_thread` for a sync config with
-    group commit on (more waiting callers, larger batches), :func:`asyncio.to_thread` for any other.
+    """How a call of a store on ``config`` leaves the event loop: :func:`to_thread` for a sync config whose
+    group commit has one slot (a file database: more waiting callers, larger batches),
+    :func:`asyncio.to_thread` for any other.
 
     A server pool gains nothing past its connections: 32 threads queued on 5 connections measured a
     third slower than the default executor (``pymysql`` 934 against 1,396 events/s, ``psycopg`` sync
     1,380 against 2,156), where the sync ``sqlite`` adapter at 32 sessions went from 1,750 to 2,647.
     """
-    batches = getattr(config, "is_async", True) is False and getattr(config, "group_commit", None) is not None
-    return to_thread if batches else asyncio.to_thread
+    group = getattr(config, "group_commit", None) if getattr(config, "is_async", True) is False else None
+    return to_thread if group is not None and group.slots == 1 else asyncio.to_thread

@@ -313,7 +313,10 @@ async def test_connection_lost_on_every_attempt_fails_that_call_only(mysql: Back
     with pytest.raises(Exception) as caught:  # the driver's own lost-connection error
         await run_op(config, _insert_then_kill(table, admin, lambda run: True), write=True)
     assert config.classify(caught.value) is not None
-    assert len(seen) == config.dialect.rules.connection_attempts
+    # With group commit on (MySQL's default) the group builds the operation once more, only to look at its
+    # first statement (``batchable``); nothing of that copy runs.
+    peek = 1 if config.group_commit is not None else 0
+    assert len(seen) == config.dialect.rules.connection_attempts + peek
     assert await service.get_app_state(app_name="once") == {}  # every attempt rolled back with its connection
     await service.append_event(session, event("next call works"))
     loaded = await service.get_session(app_name=APP, user_id=USER, session_id="m")

@@ -45,10 +45,13 @@ def test_32_calls_of_a_batching_sync_store_run_at_once(tmp_path: Path) -> None:
 
 
 def test_other_sync_calls_keep_asyncios_default_executor() -> None:
-    """A server pool without group commit gains nothing from more threads than connections."""
-    config = PymysqlConfig(connection_config={"host": "127.0.0.1"})
-    assert config.group_commit is None  # off by default for MySQL; nothing connects here
-    names = {asyncio.run(call(_Store(config).thread_name)), asyncio.run(call(_Store(object()).thread_name))}
+    """A server pool gains nothing from more threads than connections, group commit on (its slots are the
+    pool's connections) or off."""
+    grouped = PymysqlConfig(connection_config={"host": "127.0.0.1"})
+    assert grouped.group_commit is not None and grouped.group_commit.slots > 1  # on by default; nothing connects
+    alone = PymysqlConfig(connection_config={"host": "127.0.0.1"}, extension_config={"adk": {"group_commit": False}})
+    assert alone.group_commit is None
+    names = {asyncio.run(call(_Store(config).thread_name)) for config in (grouped, alone, object())}
     assert not any(name.startswith("sqlspec-adk") for name in names)
 
 
