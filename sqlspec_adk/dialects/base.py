@@ -18,14 +18,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from sqlspec_adk.backend_options import check_family
-from sqlspec_adk.converters import StateDelta
 from sqlspec_adk.dialects.artifacts import ArtifactSQL
 from sqlspec_adk.dialects.common import DialectCore
 from sqlspec_adk.dialects.memory import MemorySQL
 from sqlspec_adk.dialects.sessions import SessionSQL, session_not_found
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.protocol import Fetch, Op, Stmt, TransactionRules
-from sqlspec_adk.records import AppendResult, EventWrite, Expected, SessionSnapshot
+from sqlspec_adk.records import AppendResult, SessionSnapshot
 from sqlspec_adk.settings import ADKConfig
 
 __all__ = ["Dialect"]
@@ -101,33 +100,13 @@ class Dialect(DialectCore):
             )
         )
 
-    def append_event(
-        self,
-        *,
-        app_name: str,
-        user_id: str,
-        session_id: str,
-        expected: Expected,
-        event: EventWrite,
-        delta: StateDelta,
-        owner: Any = None,
-        probe: bool = False,
-    ) -> Op[AppendResult]:
-        """One append (see :meth:`SessionSQL.append_event`); another owner's session is not found."""
-        keys = (app_name, user_id, session_id)
+    def append_event(self, *, owner: Any = None, **fields: Any) -> Op[AppendResult]:
+        """One append: ``fields`` are :meth:`SessionSQL.append_event`'s keywords; another owner's session is
+        not found."""
+        keys = (fields["app_name"], fields["user_id"], fields["session_id"])
         if self.sessions.scoped(owner) and not (yield from self.sessions.session_owned(keys, owner)):
             raise session_not_found(keys)
-        return (
-            yield from self.sessions.append_event(
-                app_name=app_name,
-                user_id=user_id,
-                session_id=session_id,
-                expected=expected,
-                event=event,
-                delta=delta,
-                probe=probe,
-            )
-        )
+        return (yield from self.sessions.append_event(**fields))
 
     def delete_session(self, *, app_name: str, user_id: str, session_id: str, owner: Any = None) -> Op[int]:
         """Delete a session and its events, and with ``memory_follows_sessions`` its memory entries; 0 or 1.
