@@ -168,7 +168,8 @@ async def _run_family(
         specs = [dataclasses.replace(spec, counter="none") for spec in session_specs(family) if spec.kind == "ours"]
         await _run_group(family, specs, "W1t tracing probe", run_tracing, namespaces, servers, options, results)
     if "W1C" in options.workloads:
-        # Rounds of W1c are long (up to 128 x 40 appends): fewer of them.
+        # Rounds of W1c are long (up to 128 x 40 appends): fewer of them than W1-W4, but 2 moved a floor by
+        # +-30% between runs on a shared 2-core machine (docs/benchmarks.md), so 4.
         concurrency = _with_rounds(options, options.sizes.concurrency_rounds)
         await _run_group(
             family,

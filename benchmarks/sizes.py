@@ -38,7 +38,7 @@ class Sizes:
     #: W1c: sessions appended to at once, appends per session per round, rounds.
     concurrency_levels: tuple[int, ...] = (1, 8, 32, 128)
     concurrency_appends: int = 40
-    concurrency_rounds: int = 2
+    concurrency_rounds: int = 4
     #: W1c: seconds after which a round's tasks start no new append.
     concurrency_budget_s: float = 10.0
     #: W7 (scale): memory entries and users, events and sessions holding them, sessions of the app; the
