@@ -122,6 +122,12 @@ class _Held:
     rows: dict[str, list[Sequence[Any]]] = field(default_factory=dict)
     scopes: set[tuple[Any, ...]] = field(default_factory=set)
 
+    def hold(self, stmts: list[Stmt], scope: tuple[Any, ...]) -> None:
+        """Keep a member's deferrable statements, to be sent with the others of their text."""
+        for stmt in stmts:
+            self.rows.setdefault(stmt.sql, []).append(stmt.params)
+        self.scopes.add(scope)
+
     def read_by(self, scope: tuple[Any, ...] | None) -> bool:
         """Whether an operation of ``scope`` may read a held row (then they are sent before it runs)."""
         return bool(self.rows) and (scope is None or scope in self.scopes)
@@ -298,9 +304,7 @@ def _member(
     else:
         if failure is None:
             if held is not None and scope is not None and mine:
-                for deferred in mine:
-                    held.rows.setdefault(deferred.sql, []).append(deferred.params)
-                held.scopes.add(scope)
+                held.hold(mine, scope)
             if guarded:
                 result = yield "command", (connection, RELEASE_SAVEPOINT)
                 if isinstance(result, Failure):
