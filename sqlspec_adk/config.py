@@ -14,18 +14,17 @@ worker thread, so the event loop never blocks. With group commit on
 from __future__ import annotations
 
 import abc
-import asyncio
 from collections.abc import Mapping
 from functools import cached_property, partial
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlspec_adk.dialects.base import Dialect
 from sqlspec_adk.engine.driver import ErrorKind
-from sqlspec_adk.engine.group import AsyncGroup, SyncGroup
+from sqlspec_adk.engine.group import AsyncGroup, SyncGroup, ThreadedGroup
 from sqlspec_adk.engine.loop import run_async, run_sync
-from sqlspec_adk.engine.threads import thread_runner
+from sqlspec_adk.engine.threads import submit, thread_runner
 from sqlspec_adk.engine.tracing import traced
-from sqlspec_adk.engine.transaction import Plan, transaction
+from sqlspec_adk.engine.transaction import transaction
 from sqlspec_adk.errors import ConfigError
 from sqlspec_adk.protocol import Operation, Stmt
 from sqlspec_adk.settings import ADKConfig
@@ -156,17 +155,15 @@ class SyncDatabaseConfig(DatabaseConfig, Generic[C]):
         return SyncGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_sync, self), slots)
 
     @cached_property
-    def loop_group_commit(self) -> AsyncGroup | None:
+    def loop_group_commit(self) -> ThreadedGroup | None:
         """The group commit of this config's writes submitted from an event loop (:meth:`arun`), None when
         off: callers wait as tasks, and each transaction (an operation alone, or a batch) runs whole on one
-        worker thread. Its queue is not :attr:`group_commit`'s; both take the same writer, one at a time."""
+        of the library's worker threads, which goes on to its slot's next batch. Its queue is not
+        :attr:`group_commit`'s; both take the same writer, one at a time."""
         if not self.group_commit_cap:
             return None
         slots = self.group_commit_slots()
-        return AsyncGroup(self.group_commit_cap, self.dialect.rules, self, self._run_plan_on_thread, slots)
-
-    async def _run_plan_on_thread(self, plan: Plan[Any]) -> Any:
-        return await asyncio.to_thread(run_sync, self, plan)
+        return ThreadedGroup(self.group_commit_cap, self.dialect.rules, self, partial(run_sync, self), submit, slots)
 
     async def arun(self, operation: Operation[T]) -> T:
         """Run ``operation`` in one transaction from async code. A write with group commit on waits on the

@@ -19,11 +19,11 @@ import asyncio
 import contextvars
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
-__all__ = ["MAX_THREADS", "thread_runner", "to_thread"]
+__all__ = ["MAX_THREADS", "submit", "thread_runner", "to_thread"]
 
 T = TypeVar("T")
 
@@ -41,6 +41,12 @@ def _pool() -> ThreadPoolExecutor:
         if _executor is None:
             _executor = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="sqlspec-adk")
         return _executor
+
+
+def submit(func: Callable[..., T], /, *args: Any) -> Future[T]:
+    """Start ``func(*args)`` on one of the library's worker threads (a group commit's writer, which runs
+    batches as long as some wait: on asyncio's default executor it would hold a thread other calls need)."""
+    return _pool().submit(func, *args)
 
 
 async def to_thread(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
