@@ -18,6 +18,7 @@ from google.adk.sessions.in_memory_session_service import InMemorySessionService
 from google.adk.sessions.session import Session
 from google.adk.sessions.sqlite_session_service import SqliteSessionService
 
+from benchmarks.contenders.adapters import SERVER_POOL
 from benchmarks.contenders.base import APP, Endpoint, SessionContender
 from benchmarks.events import session_state
 
@@ -134,16 +135,23 @@ class AdkSqlite(_AdkService):
         await asyncio.to_thread(write)
 
 
+# On a server, the engine holds at most the pool every other contender holds. SQLAlchemy's default
+# (5 plus 10 overflow) let ADK open 15 connections while a dozen contenders held theirs, and at 32
+# sessions PostgreSQL's 100 connections ran out ("too many clients"): a failure of the harness, not ADK's.
+_SERVER_ENGINE: dict[str, Any] = {"pool_size": SERVER_POOL, "max_overflow": 0}
+
+
 def database_url(endpoint: Endpoint) -> tuple[str, dict[str, Any]]:
     """The SQLAlchemy URL (and engine keywords) of ``DatabaseSessionService`` on ``endpoint``."""
     if endpoint.family == "sqlite":
         return f"sqlite+aiosqlite:///{endpoint.sqlite_file}", {}
     if endpoint.family == "postgres":
         url = f"postgresql+asyncpg://{endpoint.user}@{endpoint.host}:{endpoint.port}/{endpoint.database}"
-        return url, {"connect_args": {"server_settings": {"search_path": endpoint.namespace}}}
+        return url, {"connect_args": {"server_settings": {"search_path": endpoint.namespace}}, **_SERVER_ENGINE}
     if endpoint.family == "mysql":
         password = f":{endpoint.password}" if endpoint.password else ""
-        return f"mysql+aiomysql://{endpoint.user}{password}@{endpoint.host}:{endpoint.port}/{endpoint.namespace}", {}
+        url = f"mysql+aiomysql://{endpoint.user}{password}@{endpoint.host}:{endpoint.port}/{endpoint.namespace}"
+        return url, dict(_SERVER_ENGINE)
     raise ValueError(f"DatabaseSessionService has no URL for family {endpoint.family!r}")
 
 
@@ -152,7 +160,8 @@ def _naive_utc(timestamp: float) -> datetime:
 
 
 class AdkDatabase(_AdkService):
-    """``DatabaseSessionService`` (SQLAlchemy, async driver) with its default engine settings."""
+    """``DatabaseSessionService`` (SQLAlchemy, async driver): its default engine settings, but on a server a
+    pool of :data:`SERVER_POOL` connections and no overflow, as every contender has."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         from google.adk.sessions.database_session_service import DatabaseSessionService
