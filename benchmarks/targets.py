@@ -498,6 +498,22 @@ def evaluate(results: Results) -> list[Verdict]:
                     f"vs {adk.label}",
                 )
             )
+    # W3 (issue 16, point 6): listing every session costs at most 1.5x the raw floor's listing.
+    for row in _ours(results, "W3", "list all"):
+        floor = floor_row(results, row)
+        if floor is not None:
+            ratio = _cost(row) / _cost(floor)
+            verdicts.append(
+                Verdict(
+                    "W3 list all: within 1.5x of floor",
+                    row.label,
+                    row.family,
+                    ratio,
+                    "<= 1.5x",
+                    ratio <= 1.5,
+                    f"{row.median_ms:.1f} vs {floor.median_ms:.1f} ms ({floor.label})",
+                )
+            )
     # W5: at least as fast as ADK's SqliteMemoryService, with equal or better recall.
     adk_memory = next(
         (
