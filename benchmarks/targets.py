@@ -104,6 +104,12 @@ def speedup(slow: Row, fast: Row) -> float:
     return _cost(slow) / _cost(fast)
 
 
+def _within_floor(target: str, row: Row, floor: Row, detail: str) -> Verdict:
+    """``row``'s cost over the raw floor's on the same driver, held to at most 1.5x."""
+    ratio = _cost(row) / _cost(floor)
+    return Verdict(target, row.label, row.family, ratio, "<= 1.5x", ratio <= 1.5, detail)
+
+
 #: Families whose figures no target applies to: the Spanner emulator's say nothing about Spanner (benchmarks.emulator).
 UNTARGETED_FAMILIES = frozenset({"spanner"})
 
@@ -400,18 +406,7 @@ def evaluate(results: Results) -> list[Verdict]:
                 Verdict(f"W1 {row.case}: >= 5x ADK", row.label, row.family, ratio, ">= 5x", ratio >= 5, detail)
             )
         if floor is not None:
-            ratio = _cost(row) / _cost(floor)
-            verdicts.append(
-                Verdict(
-                    f"W1 {row.case}: within 1.5x of floor",
-                    row.label,
-                    row.family,
-                    ratio,
-                    "<= 1.5x",
-                    ratio <= 1.5,
-                    f"vs {floor.label}",
-                )
-            )
+            verdicts.append(_within_floor(f"W1 {row.case}: within 1.5x of floor", row, floor, f"vs {floor.label}"))
     # W1: no slow-down with history (deep rate within 1.5x of the start rate).
     for row in _ours(results, "W1", "append, new session"):
         deep = next(
@@ -502,18 +497,8 @@ def evaluate(results: Results) -> list[Verdict]:
     for row in _ours(results, "W3", "list all"):
         floor = floor_row(results, row)
         if floor is not None:
-            ratio = _cost(row) / _cost(floor)
-            verdicts.append(
-                Verdict(
-                    "W3 list all: within 1.5x of floor",
-                    row.label,
-                    row.family,
-                    ratio,
-                    "<= 1.5x",
-                    ratio <= 1.5,
-                    f"{row.median_ms:.1f} vs {floor.median_ms:.1f} ms ({floor.label})",
-                )
-            )
+            detail = f"{row.median_ms:.1f} vs {floor.median_ms:.1f} ms ({floor.label})"
+            verdicts.append(_within_floor("W3 list all: within 1.5x of floor", row, floor, detail))
     # W5: at least as fast as ADK's SqliteMemoryService, with equal or better recall.
     adk_memory = next(
         (
